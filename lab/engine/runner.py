@@ -1,0 +1,86 @@
+"""Monte Carlo runs: many trials of one posture, in one process or several.
+
+Trial i depends only on (seed, i) and the world, so results are the same
+whatever the chunking, order or number of worker processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from lab.controls import Posture
+from lab.engine.static import StaticGraph, build_static_graph
+from lab.engine.trial import TrialResult, run_trial
+from lab.engine.world import World
+from lab.errors import EngineError
+from lab.model import Attacker, Scenario
+
+Progress = Callable[[int], None]
+CHUNK = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """What to simulate: a posture and an attacker of a scenario, over trials [start, stop)."""
+
+    scenario: Scenario
+    posture: Posture
+    attacker: Attacker
+    seed: int
+    start: int
+    stop: int
+    keep_events: bool = False
+
+
+def run_chunk(request: RunRequest) -> list[TrialResult]:
+    """Simulate one chunk of trials; module-level so worker processes can call it."""
+    world = World(request.scenario, request.posture, request.attacker)
+    static = build_static_graph(world)
+    return [
+        run_trial(world, index, request.seed, request.keep_events, static.distances)
+        for index in range(request.start, request.stop)
+    ]
+
+
+def simulate(scenario: Scenario, posture: Posture, attacker: Attacker, trials: int, seed: int,
+             workers: int = 1, progress: Progress | None = None,
+             keep_events: bool = False, start: int = 0) -> list[TrialResult]:
+    """Run trials `start` to `trials - 1` and return their results in trial order.
+
+    `progress` is called with the number of trials finished in each step.
+    """
+    if trials < 1:
+        raise EngineError(f"trials must be at least 1, got {trials}")
+    if workers < 1:
+        raise EngineError(f"workers must be at least 1, got {workers}")
+    requests = [
+        RunRequest(scenario, posture, attacker, seed, begin, min(begin + CHUNK, trials), keep_events)
+        for begin in range(start, trials, CHUNK)
+    ]
+    results: list[TrialResult] = []
+    for chunk in _map(requests, workers):
+        results.extend(chunk)
+        if progress is not None:
+            progress(len(chunk))
+    return results
+
+
+def _map(requests: list[RunRequest], workers: int) -> Iterator[list[TrialResult]]:
+    if workers == 1 or len(requests) == 1:
+        for request in requests:
+            yield run_chunk(request)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(run_chunk, requests)
+
+
+def static_graph(scenario: Scenario, posture: Posture, attacker: Attacker) -> StaticGraph:
+    return build_static_graph(World(scenario, posture, attacker))
+
+
+def sample_trial(scenario: Scenario, posture: Posture, attacker: Attacker, seed: int,
+                 index: int = 0) -> TrialResult:
+    """Re-run one trial with its full event timeline."""
+    return run_chunk(RunRequest(scenario, posture, attacker, seed, index, index + 1, True))[0]
