@@ -212,3 +212,19 @@ def generate(services: int, seed: int, out: str | None) -> None:
         return
     write_atomic(Path(out), text.encode())
     click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+def tui(file: str | None) -> None:
+    """Open the terminal UI on a scenario [default: the bundled Online Boutique]."""
+    from tui.app import run_app
+
+    run_app(file)
+
+
+def bundled_scenario(name: str) -> Path:
+    """Return the path of a scenario shipped with the lab, such as `online-boutique`."""
+    from importlib.resources import files
+
+    return Path(str(files("lab") / "scenarios" / f"{name}.yaml"))
