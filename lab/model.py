@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from lab.controls import Posture
 from lab.durations import Distribution
+from lab.errors import EngineError
 from lab.schema import Access, CredentialKind, ServiceKind, Severity, Storage, Strategy
 
 # Credentials may grant access to the Kubernetes API under this reserved
@@ -108,6 +109,18 @@ class Attacker:
 
 
 @dataclass(frozen=True, slots=True)
+class Exercise:
+    """A workshop goal: limits to meet with controls whose summed cost fits the budget."""
+
+    description: str
+    attacker: str | None
+    max_blast_radius_p95: float | None
+    max_objective_probability: float | None
+    budget: float
+    costs: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     description: str
@@ -122,13 +135,13 @@ class Scenario:
     seed: int
     credential_check: str
     notes: tuple[str, ...] = field(default=())
+    exercise: Exercise | None = None
 
     def service(self, name: str) -> Service:
-        return self._services_by_name[name]
-
-    @property
-    def _services_by_name(self) -> dict[str, Service]:
-        return {service.name: service for service in self.services}
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise EngineError(f"unknown service {name!r}")
 
     @property
     def assets(self) -> dict[str, DataAsset]:
@@ -140,15 +153,11 @@ class Scenario:
         for attacker in self.attackers:
             if attacker.name == name:
                 return attacker
-        from lab.errors import EngineError
-
         known = ", ".join(a.name for a in self.attackers)
         raise EngineError(f"unknown attacker {name!r}; the scenario defines: {known}")
 
     def posture(self, name: str) -> Posture:
         if name not in self.postures:
-            from lab.errors import EngineError
-
             known = ", ".join(self.postures)
             raise EngineError(f"unknown posture {name!r}; known postures: {known}")
         return self.postures[name]

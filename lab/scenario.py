@@ -14,7 +14,7 @@ from lab import schema
 from lab.controls import BUILTIN_POSTURES, Control, Parameters, Posture
 from lab.durations import Distribution, exponential
 from lab.errors import Problem, ScenarioError
-from lab.model import (CLUSTER, Attacker, Call, Credential, DataAsset, Entry, Grant, Scenario,
+from lab.model import (CLUSTER, Attacker, Call, Credential, DataAsset, Entry, Exercise, Grant, Scenario,
                        Service, ShadowApi, Vulnerability)
 from lab.validation import problems_from, suggest
 from lab.yamlsource import Document, Path, load_yaml
@@ -107,6 +107,7 @@ class _References:
         self._credentials()
         self._postures()
         self._attackers()
+        self._exercise()
 
     def _unique(self, section: str, names: list[str]) -> None:
         first: dict[str, int] = {}
@@ -212,6 +213,16 @@ class _References:
                     self.add(("attackers", i, "objective", j), f"unknown data asset {asset!r}", hint)
 
 
+    def _exercise(self) -> None:
+        exercise = self.spec.exercise
+        if exercise is None or exercise.attacker is None:
+            return
+        names = [a.name for a in self.spec.attackers]
+        if exercise.attacker not in names:
+            self.add(("exercise", "attacker"), f"unknown attacker {exercise.attacker!r}",
+                     suggest(exercise.attacker, names))
+
+
 def _build(spec: schema.ScenarioSpec, doc: Document, notes: list[str]) -> Scenario:
     node_count = spec.simulation.nodes
     services = []
@@ -257,8 +268,15 @@ def _build(spec: schema.ScenarioSpec, doc: Document, notes: list[str]) -> Scenar
         services=tuple(services), calls=calls, credentials=credentials,
         postures=_postures(spec.postures), attackers=attackers, trials=spec.simulation.trials,
         seed=spec.simulation.seed, credential_check=spec.simulation.credential_check,
-        notes=tuple(notes),
+        notes=tuple(notes), exercise=_exercise(spec.exercise),
     )
+
+
+def _exercise(spec: schema.ExerciseSpec | None) -> Exercise | None:
+    if spec is None:
+        return None
+    return Exercise(spec.description, spec.attacker, spec.goal.max_blast_radius_p95,
+                    spec.goal.max_objective_probability, spec.budget, dict(spec.costs))
 
 
 def _vulnerability(spec: schema.VulnerabilitySpec) -> Vulnerability:

@@ -313,6 +313,31 @@ class SimulationSpec(Strict):
     credential_check: Literal["whole_action", "action_start"] = "whole_action"
 
 
+class GoalSpec(Strict):
+    """What an exercise asks for; every given limit must hold."""
+
+    max_blast_radius_p95: Annotated[float, Field(ge=0)] | None = None
+    max_objective_probability: Probability | None = None
+
+
+class ExerciseSpec(Strict):
+    """A workshop exercise: meet the goal with controls whose total cost fits the budget."""
+
+    description: StrictStr = ""
+    attacker: Name | None = None
+    goal: GoalSpec
+    budget: Annotated[float, Field(ge=0)]
+    costs: dict[str, Annotated[float, Field(ge=0)]]
+
+    @field_validator("costs")
+    @classmethod
+    def _known_controls(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = [name for name in value if name not in CONTROL_NAMES]
+        if unknown:
+            raise ValueError(f"unknown control {unknown[0]!r}; controls are: {', '.join(CONTROL_NAMES)}")
+        return value
+
+
 class ScenarioSpec(Strict):
     name: Name
     description: StrictStr = ""
@@ -323,6 +348,7 @@ class ScenarioSpec(Strict):
     postures: list[PostureSpec] = []
     attackers: Annotated[list[AttackerSpec], Field(min_length=1)]
     simulation: SimulationSpec = SimulationSpec()
+    exercise: ExerciseSpec | None = None
 
 
 __all__ = ["MAX_HOURS", "ScenarioSpec"]
