@@ -93,6 +93,9 @@ class _References:
         self.services = {s.name for s in spec.services}
         self.credentials = {c.name for c in spec.credentials}
         self.assets = {a.name: s.name for s in spec.services for a in s.data}
+        self._callees: dict[str, list[str]] = {}
+        for call in spec.calls:
+            self._callees.setdefault(call.from_, []).append(call.to)
 
     def add(self, path: Path, message: str, hint: str = "") -> None:
         self.problems.append(self.doc.problem(path, message, hint))
@@ -158,10 +161,21 @@ class _References:
                 holder = self.assets.get(asset)
                 if holder is None:
                     self.add(("calls", i, "reads", j), f"unknown data asset {asset!r}", suggest(asset, self.assets))
-                elif holder != call.to:
+                elif holder not in self._downstream(call.to):
                     self.add(("calls", i, "reads", j),
-                             f"data asset {asset!r} is held by {holder!r}, not by the callee {call.to!r}",
-                             "a call can only return data its callee holds")
+                             f"data asset {asset!r} is held by {holder!r}, which {call.to!r} does not reach "
+                             "through declared calls", "a call can only return data its callee holds or fetches")
+
+    def _downstream(self, service: str) -> set[str]:
+        """Return `service` and every service it reaches through declared calls."""
+        seen = {service}
+        stack = [service]
+        while stack:
+            for callee in self._callees.get(stack.pop(), []):
+                if callee not in seen:
+                    seen.add(callee)
+                    stack.append(callee)
+        return seen
 
     def _credentials(self) -> None:
         for i, credential in enumerate(self.spec.credentials):

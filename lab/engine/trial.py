@@ -112,17 +112,21 @@ class Trial:
             self._start(action)
 
     def _best_action(self) -> Action | None:
-        """Pick the action on the fastest expected path to the objective, never a denied one."""
+        """Pick the action on the fastest expected path to the objective, never a denied one.
+
+        When no open action leads to the objective, the attacker explores:
+        it takes the quickest expected action instead, one at a time.
+        """
         if self.objective <= set(self.result.exfiltrated):
             return None
         best: Action | None = None
-        best_cost = math.inf
+        best_cost = (math.inf, math.inf)
         for key, action in list(self.available.items()):
             if action.denied or action.success <= 0 or not self._useful(action):
                 del self.available[key]
                 continue
-            remaining = self.distances.get(key, math.inf)
-            cost = action.duration.mean / self.attacker.skill / action.success + remaining
+            step = action.duration.mean / self.attacker.skill / action.success
+            cost = (self.distances.get(key, math.inf) + step, step)
             if cost < best_cost:
                 best, best_cost = action, cost
         return best
@@ -143,8 +147,9 @@ class Trial:
         if detected:
             alert = now + self.world.detection_delay.sample(u[3])
             respond = alert + self.world.response_delay.sample(u[4])
-            self.result.first_detection = min(self.result.first_detection, alert)
-            self._schedule(respond - now, lambda _: self._respond(action))
+            if alert < self.attacker.horizon:
+                self.result.first_detection = min(self.result.first_detection, alert)
+                self._schedule(respond - now, lambda _: self._respond(action))
         self.busy = True
         self._schedule(duration, lambda _: self._finish(action, now, succeeded, detected))
 
