@@ -60,7 +60,11 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One line of a trial's timeline; `time` and `end` are hours since the start."""
+    """One line of a trial's timeline; `time` and `end` are hours since the start.
+
+    `effect` is what a successful action did, and `gained` the data assets it
+    exposed or the credentials it captured.
+    """
 
     time: float
     end: float
@@ -71,3 +75,5 @@ class Event:
     credential: str | None
     outcome: Outcome
     detected: bool
+    effect: Effect | None = None
+    gained: tuple[str, ...] = ()

@@ -163,8 +163,13 @@ class Trial:
         self.busy = False
         now = self.env.now
         outcome = self._outcome(action, succeeded)
-        self._record(started, now, action.technique, action.source, action.target, action.credential,
-                     outcome, detected)
+        if outcome is Outcome.SUCCESS:
+            gained = action.credentials if action.effect is Effect.OBTAIN else action.assets
+            self._record(started, now, action.technique, action.source, action.target, action.credential,
+                         outcome, detected, action.effect, gained)
+        else:
+            self._record(started, now, action.technique, action.source, action.target, action.credential,
+                         outcome, detected)
         if outcome is Outcome.SUCCESS:
             self._apply(action, now)
         elif outcome in (Outcome.ABORTED, Outcome.EXPIRED):
@@ -202,7 +207,7 @@ class Trial:
             for name in self.world.nodes[action.target]:
                 if name not in result.compromised and name not in result.isolated:
                     self._record(now, now, Technique.CONTAINER_ESCAPE, action.target, name, None,
-                                 Outcome.SUCCESS, False)
+                                 Outcome.SUCCESS, False, Effect.COMPROMISE)
                     self._compromise(name, now)
 
     def _compromise(self, name: str, now: float) -> None:
@@ -227,10 +232,10 @@ class Trial:
         expiry = policy.copy_expiry(now)
         if credential in self.revoked and self.revoked[credential] > now:
             expiry = min(expiry, self.revoked[credential])
+        self.result.credentials.setdefault(credential, now)
         if expiry <= now:
             return
         self.copies[credential] = max(self.copies.get(credential, 0.0), expiry)
-        self.result.credentials.setdefault(credential, now)
         self._offer(self.world.credential_uses(credential, self._origins()))
 
     def _origins(self) -> list[str]:
@@ -282,10 +287,11 @@ class Trial:
                              Outcome.REVOKED, True)
 
     def _record(self, start: float, end: float, technique: Technique, source: str, target: str,
-                credential: str | None, outcome: Outcome, detected: bool) -> None:
+                credential: str | None, outcome: Outcome, detected: bool, effect: Effect | None = None,
+                gained: tuple[str, ...] = ()) -> None:
         if self.keep_events:
             self.result.events.append(Event(start, end, technique, ATTACK_IDS[technique], source, target,
-                                            credential, outcome, detected))
+                                            credential, outcome, detected, effect, gained))
 
 
 def run_trial(world: World, index: int, seed: int, keep_events: bool = True,
