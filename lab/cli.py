@@ -14,9 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from lab.charts import write_charts
 from lab.engine.runner import static_graph
 from lab.engine.static import shortest_attack_path
+from lab.engine.trial import TrialResult
 from lab.errors import LabError, ScenarioError
 from lab.model import Scenario
-from lab.output import write_atomic, write_study
+from lab.checkpoint import Checkpoint
+from lab.output import prepare_output_dir, write_atomic, write_study
 from lab.report import comparison_table, scenario_table, study_table
 from lab.scenario import load_scenario, scenario_json_schema_text
 from lab.study import Study, plan_study, run_study
@@ -24,6 +26,7 @@ from lab.study import Study, plan_study, run_study
 stdout = Console()
 stderr = Console(stderr=True)
 EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
 
 
 class LabGroup(click.Group):
@@ -94,23 +97,60 @@ def _parse_postures(value: str | None) -> list[str] | None:
 
 
 def _run_study(file: str, postures: list[str] | None, attacker: str | None, trials: int | None,
-               seed: int | None, workers: int) -> Study:
+               seed: int | None, workers: int, out: str | None,
+               resume: bool) -> tuple[Study, Checkpoint | None]:
+    """Run the requested study, keeping finished chunks in a checkpoint when there is --out."""
     scenario = _load(file)
     _print_notes(scenario)
     study = plan_study(scenario, postures, [attacker] if attacker else None, trials, seed)
+    if resume and out is None:
+        raise LabError("--resume needs --out: the folder of the interrupted run")
+    checkpoint = Checkpoint(prepare_output_dir(Path(out)), study) if out else None
+    done = {}
+    if checkpoint is not None and checkpoint.exists():
+        if not resume:
+            raise LabError(f"{checkpoint.path}: an interrupted run is kept here; add --resume to continue it, "
+                           "or delete the file to start again")
+        done = checkpoint.load()
+    elif resume:
+        click.echo(f"note: no interrupted run in {out}; running from the start", err=True)
     total = study.trials * len(study.postures) * len(study.attackers)
-    with progress_bar(total, f"simulating {scenario.name}") as advance:
-        run_study(study, workers, advance)
-    return study
+    finished = sum(len(results) for results in done.values())
+    if checkpoint is not None:
+        checkpoint.open(resume=bool(done))
+
+    def record(posture: str, attacker_name: str, chunk: list[TrialResult]) -> None:
+        nonlocal finished
+        finished += len(chunk)
+        if checkpoint is not None:
+            checkpoint.append(posture, attacker_name, chunk[0].index, chunk)
+
+    try:
+        with progress_bar(total, f"simulating {scenario.name}") as advance:
+            run_study(study, workers, advance, record, done)
+    except KeyboardInterrupt:
+        if checkpoint is None:
+            click.echo(f"interrupted after {finished} of {total} trials; nothing was written "
+                       "(with --out DIR, finished trials are kept for --resume)", err=True)
+        else:
+            checkpoint.close()
+            click.echo(f"interrupted: {finished} of {total} trials finished and kept in {checkpoint.path}; "
+                       "run the same command with --resume to continue", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    if checkpoint is not None:
+        checkpoint.close()
+    return study, checkpoint
 
 
-def _write(study: Study, out: str | None, charts: bool) -> None:
+def _write(study: Study, out: str | None, charts: bool, checkpoint: Checkpoint | None) -> None:
     if out is None:
         return
     folder = Path(out)
     written = write_study(study, folder)
     if charts:
         written += write_charts(study, folder)
+    if checkpoint is not None:
+        checkpoint.remove()
     for path in written:
         click.echo(f"wrote {path}", err=True)
 
@@ -125,6 +165,9 @@ ATTACKER = click.option("--attacker", "-a", default=None,
                         help="Simulate only this attacker [default: every attacker in the scenario].")
 OUT = click.option("--out", "-o", type=click.Path(file_okay=False), default=None,
                    help="Folder for results.json, trials.csv and PNG charts.")
+RESUME = click.option("--resume", is_flag=True,
+                      help="Continue the interrupted run kept in --out; the result is the same as an "
+                      "uninterrupted run.")
 CHARTS = click.option("--charts/--no-charts", default=True, show_default=True,
                       help="With --out, also draw the PNG charts.")
 
@@ -138,14 +181,15 @@ CHARTS = click.option("--charts/--no-charts", default=True, show_default=True,
 @SEED
 @WORKERS
 @OUT
+@RESUME
 @CHARTS
 def run(file: str, posture: str, attacker: str | None, trials: int | None, seed: int | None,
-        workers: int, out: str | None, charts: bool) -> None:
+        workers: int, out: str | None, resume: bool, charts: bool) -> None:
     """Simulate one posture and print its blast radius and objective metrics."""
-    study = _run_study(file, [posture], attacker, trials, seed, workers)
+    study, checkpoint = _run_study(file, [posture], attacker, trials, seed, workers, out, resume)
     for name in study.attackers:
         stdout.print(study_table(study, name))
-    _write(study, out, charts)
+    _write(study, out, charts, checkpoint)
 
 
 @main.command()
@@ -157,18 +201,20 @@ def run(file: str, posture: str, attacker: str | None, trials: int | None, seed:
 @SEED
 @WORKERS
 @OUT
+@RESUME
 @CHARTS
 def compare(file: str, postures: str | None, attacker: str | None, trials: int | None, seed: int | None,
-            workers: int, out: str | None, charts: bool) -> None:
+            workers: int, out: str | None, resume: bool, charts: bool) -> None:
     """Simulate several postures on the same random streams and compare them."""
-    study = _run_study(file, _parse_postures(postures), attacker, trials, seed, workers)
+    study, checkpoint = _run_study(file, _parse_postures(postures), attacker, trials, seed, workers, out,
+                                   resume)
     comparisons = study.comparisons()
     for name in study.attackers:
         stdout.print(study_table(study, name))
         for (who, baseline, other), differences in comparisons.items():
             if who == name:
                 stdout.print(comparison_table(who, baseline, other, differences))
-    _write(study, out, charts)
+    _write(study, out, charts, checkpoint)
 
 
 @main.command()

@@ -136,6 +136,7 @@ class Scenario:
     credential_check: str
     notes: tuple[str, ...] = field(default=())
     exercise: Exercise | None = None
+    digest: str = ""  # SHA-256 of the scenario file's bytes
 
     def service(self, name: str) -> Service:
         for service in self.services:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from dataclasses import replace
@@ -67,7 +68,7 @@ def parse_scenario(raw: bytes, file: str = "<scenario>") -> Scenario:
     checker.check()
     if checker.problems:
         raise ScenarioError(checker.problems)
-    return _build(spec, doc, checker.notes)
+    return replace(_build(spec, doc, checker.notes), digest=hashlib.sha256(raw).hexdigest())
 
 
 def scenario_json_schema() -> dict[str, Any]:

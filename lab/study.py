@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ from lab.errors import EngineError
 from lab.model import Scenario
 
 DEFAULT_POSTURES = ("implicit-trust", "zero-trust")
+ChunkRecorder = Callable[[str, str, list[TrialResult]], None]
 
 
 @dataclass
@@ -53,13 +54,29 @@ def plan_study(scenario: Scenario, postures: Sequence[str] | None = None,
                  scenario.seed if seed is None else seed)
 
 
-def run_study(study: Study, workers: int = 1, progress: Progress | None = None) -> Study:
-    """Simulate every posture against every attacker and aggregate the results."""
+def run_study(study: Study, workers: int = 1, progress: Progress | None = None,
+              on_chunk: ChunkRecorder | None = None,
+              done: dict[tuple[str, str], list[TrialResult]] | None = None) -> Study:
+    """Simulate every posture against every attacker and aggregate the results.
+
+    `done` holds trials finished earlier (from a checkpoint), which are kept
+    and not run again; `on_chunk(posture, attacker, results)` is called for
+    each newly finished chunk, in trial order.
+    """
     scenario = study.scenario
     for attacker in study.attackers:
         for posture in study.postures:
-            results = simulate(scenario, scenario.posture(posture), scenario.attacker(attacker),
-                               study.trials, study.seed, workers, progress)
+            results = list((done or {}).get((posture, attacker), []))
+            if progress is not None and results:
+                progress(len(results))
+            if len(results) < study.trials:
+                record = None
+                if on_chunk is not None:
+                    def record(chunk: list[TrialResult], p: str = posture, a: str = attacker) -> None:
+                        on_chunk(p, a, chunk)
+                results += simulate(scenario, scenario.posture(posture), scenario.attacker(attacker),
+                                    study.trials, study.seed, workers, progress, start=len(results),
+                                    on_chunk=record)
             study.results[(posture, attacker)] = results
             study.stats[(posture, attacker)] = posture_stats(scenario, posture, attacker, results)
     return study
@@ -99,7 +116,7 @@ def study_document(study: Study) -> dict[str, Any]:
     """The whole study as JSON-ready data; the same inputs give the same document."""
     scenario = study.scenario
     return {
-        "scenario": {"name": scenario.name, "source": scenario.source, "file": scenario.file},
+        "scenario": {"name": scenario.name, "source": scenario.source, "sha256": scenario.digest},
         "seed": study.seed,
         "trials": study.trials,
         "postures": {

@@ -6,6 +6,7 @@ whatever the chunking, order or number of worker processes.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from lab.errors import EngineError
 from lab.model import Attacker, Scenario
 
 Progress = Callable[[int], None]
+ChunkDone = Callable[[list[TrialResult]], None]
 CHUNK = 50
 
 
@@ -46,10 +48,12 @@ def run_chunk(request: RunRequest) -> list[TrialResult]:
 
 def simulate(scenario: Scenario, posture: Posture, attacker: Attacker, trials: int, seed: int,
              workers: int = 1, progress: Progress | None = None,
-             keep_events: bool = False, start: int = 0) -> list[TrialResult]:
+             keep_events: bool = False, start: int = 0,
+             on_chunk: ChunkDone | None = None) -> list[TrialResult]:
     """Run trials `start` to `trials - 1` and return their results in trial order.
 
-    `progress` is called with the number of trials finished in each step.
+    `progress` is called with the number of trials finished in each step, and
+    `on_chunk` with each finished chunk of results, in trial order.
     """
     if trials < 1:
         raise EngineError(f"trials must be at least 1, got {trials}")
@@ -62,9 +66,16 @@ def simulate(scenario: Scenario, posture: Posture, attacker: Attacker, trials: i
     results: list[TrialResult] = []
     for chunk in _map(requests, workers):
         results.extend(chunk)
+        if on_chunk is not None:
+            on_chunk(chunk)
         if progress is not None:
             progress(len(chunk))
     return results
+
+
+def _ignore_interrupts() -> None:
+    """Leave Ctrl-C to the parent process, which stops the pool and keeps finished chunks."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _map(requests: list[RunRequest], workers: int) -> Iterator[list[TrialResult]]:
@@ -72,8 +83,11 @@ def _map(requests: list[RunRequest], workers: int) -> Iterator[list[TrialResult]
         for request in requests:
             yield run_chunk(request)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    try:
         yield from pool.map(run_chunk, requests)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def static_graph(scenario: Scenario, posture: Posture, attacker: Attacker) -> StaticGraph:
