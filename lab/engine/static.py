@@ -1,8 +1,9 @@
 """The static attack graph: everything reachable with unlimited time and no defender.
 
 Nodes are capabilities: `entry`, `service:X` (code execution on X),
-`credential:C`, `access:X` (X's API called), `asset:A` (A exfiltrated) and
-`touch:A` (A returned by an API call). An edge is an action that needs its
+`node:N` (a node taken by container escape), `credential:C`, `access:X`
+(X's API called), `read:X` (X's data read in bulk), `asset:A` (A
+exfiltrated) and `touch:A` (A returned by an API call). An edge is an action that needs its
 source capability (and, for credential use, the credential node too).
 """
 
@@ -90,11 +91,12 @@ def build_static_graph(world: World) -> StaticGraph:
                 gain_credential(credential, source, action)
         else:
             result.accessed.add(action.target)
-            kind = "asset" if action.effect is Effect.EXFILTRATE else "touch"
-            _edge(graph, source, f"access:{action.target}", action)
+            exfiltrate = action.effect is Effect.EXFILTRATE
+            node = _result_node(action)
+            _edge(graph, source, node, action)
             for asset in action.assets:
-                (result.exfiltrated if kind == "asset" else result.touched).add(asset)
-                _edge(graph, f"access:{action.target}", f"{kind}:{asset}", None)
+                (result.exfiltrated if exfiltrate else result.touched).add(asset)
+                _edge(graph, node, f"{'asset' if exfiltrate else 'touch'}:{asset}", None)
     result.distances = _distances(world, graph, seen)
     return result
 
@@ -108,6 +110,8 @@ def _result_node(action: Action) -> str:
         return f"service:{action.target}"
     if action.effect is Effect.NODE:
         return f"node:{action.target}"
+    if action.effect is Effect.EXFILTRATE:
+        return f"read:{action.target}"
     return f"access:{action.target}"
 
 

@@ -7,6 +7,8 @@ the attempt, so the trial depends only on (seed, trial index) and the world.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -66,6 +68,8 @@ class Trial:
         self.revoked: dict[str, float] = {}
         self.started: set[str] = set()
         self.available: dict[str, Action] = {}
+        self.plan: list[tuple[tuple[float, float], int, str]] = []  # heap of the targeted attacker's options
+        self.offered = itertools.count()  # breaks cost ties by the order actions were offered
         self.busy = False
         self.whole_action = world.scenario.credential_check == "whole_action"
         self.targeted = world.attacker.strategy is Strategy.TARGETED
@@ -89,6 +93,10 @@ class Trial:
         for action in actions:
             if action.key not in self.started and action.key not in self.available and self._useful(action):
                 self.available[action.key] = action
+                if self.targeted and not action.denied and action.success > 0:
+                    step = action.duration.mean / self.attacker.skill / action.success
+                    cost = (self.distances.get(action.key, math.inf) + step, step)
+                    heapq.heappush(self.plan, (cost, next(self.offered), action.key))
 
     def _useful(self, action: Action) -> bool:
         target = action.target
@@ -114,22 +122,22 @@ class Trial:
     def _best_action(self) -> Action | None:
         """Pick the action on the fastest expected path to the objective, never a denied one.
 
-        When no open action leads to the objective, the attacker explores:
-        it takes the quickest expected action instead, one at a time.
+        The expected cost of an action is its expected duration over its
+        success probability plus the static distance from its result to the
+        objective. When no open action leads to the objective, the attacker
+        explores: it takes the quickest expected action instead, one at a time.
         """
         if self.objective <= set(self.result.exfiltrated):
             return None
-        best: Action | None = None
-        best_cost = (math.inf, math.inf)
-        for key, action in list(self.available.items()):
-            if action.denied or action.success <= 0 or not self._useful(action):
-                del self.available[key]
-                continue
-            step = action.duration.mean / self.attacker.skill / action.success
-            cost = (self.distances.get(key, math.inf) + step, step)
-            if cost < best_cost:
-                best, best_cost = action, cost
-        return best
+        while self.plan:
+            _, _, key = heapq.heappop(self.plan)
+            action = self.available.get(key)
+            if action is not None and self._useful(action):
+                return action
+            # Actions stop being useful for good (their target was taken,
+            # isolated or already read), so a discarded entry never returns.
+            self.available.pop(key, None)
+        return None
 
     def _start(self, action: Action) -> None:
         del self.available[action.key]

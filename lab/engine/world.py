@@ -159,10 +159,16 @@ class World:
         return allowed or None
 
     def authorized(self, origin: str, target: str) -> bool:
-        if origin == INTERNET or self.services[target].kind is ServiceKind.EXTERNAL:
+        """Whether authorization lets a request from `origin` reach the code of `target`.
+
+        Traffic from outside enters exposed services through the gateway,
+        which is an allowed caller, so only internal services check it.
+        """
+        service = self.services[target]
+        if service.kind is ServiceKind.EXTERNAL or Control.AUTHZ not in self.on:
             return True
-        if Control.AUTHZ not in self.on:
-            return True
+        if origin in (INTERNET, INSIDER):
+            return service.exposed
         return self.permitted_calls(origin, target) is not None
 
     # Credentials
@@ -263,10 +269,9 @@ class World:
         service = self.services[target]
         outside = origin in (INTERNET, INSIDER)
         actions: list[Action] = []
-        permitted = self.permitted_calls(origin, target) if origin != INTERNET else None
-        denied = origin != INTERNET and not self.authorized(origin, target)
+        denied = not self.authorized(origin, target)
         if origin != INTERNET and self.calls_into[target]:
-            actions.append(self._api_call(origin, target, permitted, denied))
+            actions.append(self._api_call(origin, target))
         if service.kind is not ServiceKind.EXTERNAL:
             for vuln in service.vulnerabilities:
                 time, success = vuln.exploit_time, vuln.success
@@ -287,17 +292,27 @@ class World:
                                             SHADOW_API_TIME, assets=assets, denied=denied))
         return actions
 
-    def _api_call(self, origin: str, target: str, permitted: list[Call] | None, denied: bool) -> Action:
+    def _api_call(self, origin: str, target: str) -> Action:
+        """A call of `target`'s API with every operation the origin may use.
+
+        A declared call that carries a credential is open only to a holder of
+        it; other callers are rejected like a denied request. A stolen copy
+        is used through its grants instead (use-credential).
+        """
         key = f"api|{origin}|{target}"
-        if denied or permitted is None:
+        permitted = self.permitted_calls(origin, target)
+        usable = [c for c in permitted or [] if c.credential is None
+                  or origin in self.credentials[c.credential].holders]
+        if not usable:
             return self._action(key, Technique.CALL_INTERNAL_API, origin, target, Effect.ACCESS,
                                 LATERAL_TIME, denied=True)
         reads: list[str] = []
-        for call in permitted:
+        for call in usable:
             reads.extend(a for a in call.reads if a not in reads)
         own = (origin, target) in self.declared
         technique = Technique.CALL_INTERNAL_API
-        if Control.AUTHZ in self.on and not own:
+        checked = Control.AUTHZ in self.on and self.services[target].kind is not ServiceKind.EXTERNAL
+        if checked and not own:
             technique = Technique.SHARED_IDENTITY
         visibility = DECLARED_CALL_VISIBILITY if own else VISIBILITY[technique]
         return self._action(key, technique, origin, target, Effect.ACCESS, LATERAL_TIME,
