@@ -73,10 +73,30 @@ def parse_scenario(raw: bytes, file: str = "<scenario>") -> Scenario:
 
 def scenario_json_schema() -> dict[str, Any]:
     """Return the JSON Schema of scenario files, for editors."""
-    result = schema.ScenarioSpec.model_json_schema(by_alias=True)
+    result = _with_shorthands(schema.ScenarioSpec.model_json_schema(by_alias=True))
     result["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     result["title"] = "Microservice security lab scenario"
     return result
+
+
+_SHORTHANDS = {
+    "#/$defs/EntrySpec": {"enum": ["internet", "insider"]},
+    "#/$defs/DistributionSpec": {"type": "string", "description": "a fixed duration such as 30m"},
+    **{f"#/$defs/{name}": {"type": "boolean"} for name in (
+        "ControlSpec", "SecretsManagerSpec", "GatewaySpec", "RuntimeHardeningSpec", "ObservabilitySpec")},
+}
+
+
+def _with_shorthands(node: Any) -> Any:
+    """Let the schema accept the short forms the loader accepts (`entry: internet`, `mtls: true`, `30m`)."""
+    if isinstance(node, dict):
+        reference = node.get("$ref")
+        if reference in _SHORTHANDS and len(node) == 1:
+            return {"anyOf": [_SHORTHANDS[reference], node]}
+        return {key: _with_shorthands(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_with_shorthands(item) for item in node]
+    return node
 
 
 def scenario_json_schema_text() -> str:
@@ -107,6 +127,7 @@ class _References:
         self._unique("attackers", [a.name for a in self.spec.attackers])
         self._unique("postures", [p.name for p in self.spec.postures])
         self._unique_assets()
+        self._services()
         self._calls()
         self._credentials()
         self._postures()
@@ -122,6 +143,15 @@ class _References:
                          "give each entry a unique name")
             else:
                 first[name] = index
+
+    def _services(self) -> None:
+        for i, service in enumerate(self.spec.services):
+            if service.name == CLUSTER:
+                self.add(("services", i, "name"), f"the name {CLUSTER!r} is reserved for the Kubernetes API "
+                         "in credential grants", "rename the service")
+            if service.kind is schema.ServiceKind.EXTERNAL and service.node is not None:
+                self.add(("services", i, "node"), "an external service runs on no node of the cluster",
+                         "remove `node`, or change `kind`")
 
     def _unique_assets(self) -> None:
         seen: dict[str, str] = {}
@@ -190,7 +220,7 @@ class _References:
                 self._service_ref(("credentials", i, "grants", j, "target"), grant.target, allow_cluster=True)
             if not credential.grants:
                 self.notes.append(f"credential {credential.name!r} grants nothing; it cannot change any result")
-            elif all(g.target in credential.held_by for g in credential.grants):
+            elif all(set(credential.held_by) == {g.target} for g in credential.grants):
                 self.notes.append(f"credential {credential.name!r} grants only access its holders already "
                                   "have; it cannot change any result")
 
@@ -339,16 +369,17 @@ def _apply(base: Posture, spec: schema.PostureSpec) -> Posture:
 
 def _parameters(parameters: Parameters, setting: schema.ControlSpec) -> Parameters:
     changes: dict[str, Any] = {}
-    if setting.ttl is not None:
-        changes["secret_ttl"] = schema.parse_hours(setting.ttl)
+    ttl = getattr(setting, "ttl", None)
+    if ttl is not None:
+        changes["secret_ttl"] = schema.parse_hours(ttl)
     for source, target in (("block", "gateway_block"), ("slowdown", "gateway_slowdown"),
                            ("escape_success", "hardened_escape_success"), ("detect", "detect"),
                            ("detect_denied", "detect_denied")):
-        if getattr(setting, source) is not None:
+        if getattr(setting, source, None) is not None:
             changes[target] = getattr(setting, source)
     for source, target in (("escape_time", "hardened_escape_time"), ("detection_delay", "detection_delay"),
                            ("response_delay", "response_delay")):
-        value = getattr(setting, source)
+        value = getattr(setting, source, None)
         if value is not None:
             changes[target] = value.to_distribution()
     return replace(parameters, **changes)

@@ -207,22 +207,13 @@ CONTROL_NAMES = (
 
 
 class ControlSpec(Strict):
-    """A control switch with optional parameters; `mtls: true` is short for `mtls: {enabled: true}`."""
+    """A control switch; `mtls: true` is short for `mtls: {enabled: true}`."""
 
     enabled: StrictBool = True
-    # secrets_manager
+
+
+class SecretsManagerSpec(ControlSpec):
     ttl: Duration | None = None
-    # gateway
-    block: Probability | None = None
-    slowdown: Annotated[float, Field(ge=1.0, le=1000.0)] | None = None
-    # runtime_hardening
-    escape_success: Probability | None = None
-    escape_time: TimeSpec | None = None
-    # observability
-    detect: Probability | None = None
-    detect_denied: Probability | None = None
-    detection_delay: TimeSpec | None = None
-    response_delay: TimeSpec | None = None
 
     @field_validator("ttl")
     @classmethod
@@ -232,26 +223,44 @@ class ControlSpec(Strict):
         return value
 
 
+class GatewaySpec(ControlSpec):
+    block: Probability | None = None
+    slowdown: Annotated[float, Field(ge=1.0, le=1000.0)] | None = None
+
+
+class RuntimeHardeningSpec(ControlSpec):
+    escape_success: Probability | None = None
+    escape_time: TimeSpec | None = None
+
+
+class ObservabilitySpec(ControlSpec):
+    detect: Probability | None = None
+    detect_denied: Probability | None = None
+    detection_delay: TimeSpec | None = None
+    response_delay: TimeSpec | None = None
+
+
 def _control_shorthand(value: object) -> object:
     if isinstance(value, bool):
         return {"enabled": value}
     return value
 
 
-ControlValue = Annotated[ControlSpec, BeforeValidator(_control_shorthand)]
+def _control(spec: type[ControlSpec]) -> object:
+    return Annotated[spec, BeforeValidator(_control_shorthand)]
 
 
 class ControlsSpec(Strict):
-    mtls: ControlValue | None = None
-    authz: ControlValue | None = None
-    network_policy: ControlValue | None = None
-    least_privilege: ControlValue | None = None
-    secrets_manager: ControlValue | None = None
-    gateway: ControlValue | None = None
-    runtime_hardening: ControlValue | None = None
-    api_inventory: ControlValue | None = None
-    per_service_identity: ControlValue | None = None
-    observability: ControlValue | None = None
+    mtls: _control(ControlSpec) | None = None  # type: ignore[valid-type]
+    authz: _control(ControlSpec) | None = None  # type: ignore[valid-type]
+    network_policy: _control(ControlSpec) | None = None  # type: ignore[valid-type]
+    least_privilege: _control(ControlSpec) | None = None  # type: ignore[valid-type]
+    secrets_manager: _control(SecretsManagerSpec) | None = None  # type: ignore[valid-type]
+    gateway: _control(GatewaySpec) | None = None  # type: ignore[valid-type]
+    runtime_hardening: _control(RuntimeHardeningSpec) | None = None  # type: ignore[valid-type]
+    api_inventory: _control(ControlSpec) | None = None  # type: ignore[valid-type]
+    per_service_identity: _control(ControlSpec) | None = None  # type: ignore[valid-type]
+    observability: _control(ObservabilitySpec) | None = None  # type: ignore[valid-type]
 
 
 class PostureSpec(Strict):
