@@ -1,0 +1,454 @@
+"""The lab's terminal UI: a service graph, posture switches, replay, comparison and exercise views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+import lab
+from tui import format as fmt
+from tui.compare_panel import ComparePanel
+from tui.detail import ServiceDetail
+from tui.exercise import ExercisePanel
+from tui.export import ExportScreen, export_runs
+from tui.graph_view import GraphModel, GraphView, Legend
+from tui.help import HelpScreen
+from tui.messages import DetailReady, PathReady, Progressed, Simulated
+from tui.posture_panel import PosturePanel
+from tui.problems import ProblemsScreen
+from tui.replay import ReplayPane
+from tui.runs import DEFAULT_TRIALS, TRIAL_STEPS, Cancelled, Request, Runner, Snapshot, attack_paths
+from tui.states import INTERNET, path_moves, run_states
+
+# Below this size the main screen asks for a larger window instead of drawing.
+MIN_WIDTH, MIN_HEIGHT = 60, 18
+# From this width the posture panel sits beside the views; below it, `p` shows it.
+WIDE = 120
+PREFERRED_PRESETS = ("implicit-trust", "zero-trust")
+TABS = {"graph": "graph-tab", "replay": "replay-tab", "compare": "compare-tab", "exercise": "exercise-tab"}
+
+
+class LabScreen(Screen[None]):
+    """The main screen: a title line, the views in tabs, the posture panel and the key footer."""
+
+    def __init__(self, scenario: lab.Scenario) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.model = GraphModel.of(scenario)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="title")
+        yield Static("", id="too-small")
+        with Horizontal(id="main"):
+            with TabbedContent(id="tabs", initial="graph-tab"):
+                with TabPane("Graph (g)", id="graph-tab"), Vertical():
+                    yield GraphView(self.model, percentages=True, id="graph")
+                    yield Static("", id="graph-status")
+                    yield Legend(id="legend")
+                with TabPane("Replay (r)", id="replay-tab"):
+                    yield ReplayPane(self.scenario, self.model, id="replay")
+                with TabPane("Compare (c)", id="compare-tab"):
+                    yield ComparePanel(self.scenario, id="compare")
+                with TabPane("Exercise (x)", id="exercise-tab"):
+                    yield ExercisePanel(self.scenario, id="exercise")
+            yield PosturePanel(self.scenario, id="posture")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.app
+        if isinstance(app, LabApp):
+            app.start()
+
+    def on_resize(self) -> None:
+        app = self.app
+        if isinstance(app, LabApp):
+            app.update_layout_classes()
+
+
+class LabApp(App[None]):
+    """Explore how far an attacker moves through a scenario's services under a chosen posture."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Microservice security lab"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        *(Binding(key, f"toggle({index})", "Control", show=index == 0, key_display="1…0")
+          for index, key in enumerate(fmt.CONTROL_KEYS)),
+        Binding("i", "preset('implicit-trust')", "Implicit"),
+        Binding("z", "preset('zero-trust')", "Zero trust"),
+        Binding("s", "next_preset", "Preset", show=False),
+        Binding("a", "next_attacker", "Attacker"),
+        Binding("b", "next_baseline", "Baseline", show=False),
+        Binding("plus,equals_sign", "trials(1)", "More trials", show=False),
+        Binding("minus", "trials(-1)", "Fewer trials", show=False),
+        Binding("g", "tab('graph')", "Graph", show=False),
+        Binding("r", "tab('replay')", "Replay", show=False),
+        Binding("c", "tab('compare')", "Compare", show=False),
+        Binding("x", "tab('exercise')", "Exercise", show=False),
+        Binding("left_square_bracket", "step(-1)", "Back", key_display="["),
+        Binding("right_square_bracket", "step(1)", "Step", key_display="]"),
+        Binding("e", "export", "Export"),
+        Binding("p", "panel", "Panel"),
+    ]
+
+    def __init__(self, path: str | Path | None = None, *, trials: int = DEFAULT_TRIALS, seed: int | None = None) -> None:
+        super().__init__()
+        self.path = str(path) if path is not None else _bundled_path()
+        self.scenario: lab.Scenario | None = None
+        self.problems: list[lab.Problem] = []
+        self.load_error = ""
+        try:
+            self.scenario = lab.load_scenario(self.path)
+        except lab.ScenarioError as exc:
+            self.problems = list(exc.problems)
+        except lab.LabError as exc:
+            self.load_error = str(exc)
+        self.trials = trials
+        self.generation = 0
+        self.snapshot: Snapshot | None = None
+        self.panel_choice: bool | None = None
+        if self.scenario is not None:
+            scenario = self.scenario
+            self.seed = scenario.seed if seed is None else seed
+            self.runner = Runner(scenario)
+            exercise = scenario.exercise
+            self.attacker = scenario.attacker(exercise.attacker if exercise else None).name
+            self.preset: str | None = "implicit-trust" if "implicit-trust" in scenario.postures else None
+            self.posture = scenario.postures[self.preset] if self.preset else next(iter(scenario.postures.values()))
+            self.baseline = "implicit-trust" if "implicit-trust" in scenario.postures else next(iter(scenario.postures))
+
+    def get_default_screen(self) -> Screen[None]:
+        if self.scenario is None:
+            return ProblemsScreen(self.path, self.problems, self.load_error)
+        return LabScreen(self.scenario)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the main screen is up, as opposed to the problems screen."""
+        return self.scenario is not None
+
+    def start(self) -> None:
+        """Show the initial posture and start the first run, once the main screen is composed."""
+        self.update_layout_classes()
+        self.query_one(PosturePanel).show_posture(self.posture, self.preset)
+        graph = self.query_one("#graph", GraphView)
+        graph.focus()
+        graph.selected = self._first_target()
+        self.request_run()
+
+    def _first_target(self) -> str | None:
+        """Return the service that holds the attacker's first objective, which the graph selects first."""
+        assert self.scenario is not None
+        assets = self.scenario.assets
+        for asset in self.scenario.attacker(self.attacker).objective:
+            if asset in assets:
+                return assets[asset].holder
+        return None
+
+    def update_layout_classes(self) -> None:
+        """Fit the main screen to the window: a message when too small, the posture panel when wide."""
+        screens = [screen for screen in self.screen_stack if isinstance(screen, LabScreen)]
+        if not screens:
+            return
+        screen = screens[0]
+        width, height = self.size
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        screen.set_class(small, "-too-small")
+        wide = width >= WIDE
+        show_panel = self.panel_choice if self.panel_choice is not None else wide
+        screen.set_class(not show_panel, "-hide-panel")
+        if small:
+            for message in screen.query("#too-small").results(Static):
+                message.update(Text(f"This window is {width}×{height}. Enlarge it to at least "
+                                    f"{MIN_WIDTH}×{MIN_HEIGHT} to use the lab; q quits.", style="bold"))
+
+    # Runs
+
+    def current_request(self) -> Request:
+        assert self.scenario is not None
+        return Request(self.posture, self.scenario.posture(self.baseline), self.attacker, self.trials, self.seed)
+
+    def request_run(self) -> None:
+        """Start a run for the current choices; a run still in progress is cancelled."""
+        request = self.current_request()
+        self.generation += 1
+        self.query_one(PosturePanel).start_progress(self.runner.pending_trials(request))
+        self._running_share = 0
+        self.query_one(ExercisePanel).show_check(None, self.posture.enabled)
+        self._update_title(running=True)
+        self._simulate(request, self.generation)
+
+    @work(thread=True, exclusive=True, group="simulation", exit_on_error=True)
+    def _simulate(self, request: Request, generation: int) -> None:
+        worker = get_current_worker()
+        try:
+            snapshot = self.runner.snapshot(
+                request, progress=lambda done: self.post_message(Progressed(generation, done)),
+                cancelled=lambda: worker.is_cancelled)
+        except Cancelled:
+            return
+        if not worker.is_cancelled:
+            self.post_message(Simulated(generation, snapshot))
+
+    def on_progressed(self, message: Progressed) -> None:
+        if message.generation == self.generation:
+            self.query_one(PosturePanel).advance_progress(message.done)
+            self._running_share += message.done
+            self._update_title(running=True)
+
+    def on_simulated(self, message: Simulated) -> None:
+        if message.generation != self.generation:
+            return
+        snapshot = message.snapshot
+        self.snapshot = snapshot
+        panel = self.query_one(PosturePanel)
+        panel.finish_progress()
+        panel.show_snapshot(snapshot, self.attacker)
+        current = snapshot.current
+        graph = self.query_one("#graph", GraphView)
+        graph.show(run_states(self.scenario, current.stats, current.isolated),  # type: ignore[arg-type]
+                   percentages=current.stats.service_reach)
+        self.query_one(ReplayPane).show_trial(snapshot.sample, self.attacker)
+        self.query_one(ComparePanel).show_snapshot(snapshot)
+        self.query_one(ExercisePanel).show_check(snapshot.exercise, self.posture.enabled)
+        self._update_title(running=False)
+        self._update_graph_status()
+        if graph.selected is not None:
+            self._find_path(graph.selected)
+
+    def _update_title(self, running: bool) -> None:
+        text = Text()
+        text.append(f" {self.scenario.name} ", style="bold reverse")  # type: ignore[union-attr]
+        text.append("  attacker ", style="dim")
+        text.append(self.attacker, style="bold")
+        text.append("  posture ", style="dim")
+        text.append(self.preset or f"custom ({len(self.posture.enabled)} controls)", style="bold #f39c12")
+        text.append(f"  {self.trials} trials, seed {self.seed}", style="dim")
+        if running:
+            total = max(self.runner.pending_trials(self.current_request()), 1)
+            share = min(self._running_share / total, 1.0) if hasattr(self, "_running_share") else 0.0
+            text.append(f"  simulating {share:.0%}", style="bold #f39c12")
+        self.query_one("#title", Static).update(text)
+
+    # Graph selection and details
+
+    def _update_graph_status(self) -> None:
+        graph = self.query_one("#graph", GraphView)
+        status = self.query_one("#graph-status", Static)
+        name = graph.selected
+        if name is None or self.snapshot is None or name == INTERNET or name not in self.snapshot.current.stats.service_reach:
+            status.update(Text("arrows select a service, enter opens its details", style="dim"))
+            return
+        stats = self.snapshot.current.stats
+        text = Text()
+        text.append(f"{graph.state_of(name).symbol} {name}", style="bold")
+        text.append(f"  compromised {fmt.percent(stats.service_compromise[name])} · reached "
+                    f"{fmt.percent(stats.service_reach[name])} of {stats.trials} trials")
+        text.append(" · enter: details", style="dim")
+        status.update(text)
+
+    @on(GraphView.Selected, "#graph")
+    def _graph_selected(self, message: GraphView.Selected) -> None:
+        self._update_graph_status()
+        self._find_path(message.name)
+
+    @on(GraphView.Opened)
+    def _graph_opened(self, message: GraphView.Opened) -> None:
+        self.open_detail(message.name)
+
+    def _find_path(self, name: str) -> None:
+        if name == INTERNET:
+            self.query_one("#graph", GraphView).show(self.query_one("#graph", GraphView).states,
+                                                     self.query_one("#graph", GraphView).percentages)
+            return
+        self._path_worker(self.posture, self.attacker, name, self.generation)
+
+    @work(thread=True, exclusive=True, group="path")
+    def _path_worker(self, posture: lab.Posture, attacker: str, name: str, generation: int) -> None:
+        paths = attack_paths(self.scenario, posture, attacker, name)  # type: ignore[arg-type]
+        if not get_current_worker().is_cancelled:
+            self.post_message(PathReady(generation, name, paths))
+
+    def on_path_ready(self, message: PathReady) -> None:
+        graph = self.query_one("#graph", GraphView)
+        if message.generation != self.generation or graph.selected != message.name:
+            return
+        path = message.paths.get("code execution") or message.paths.get("API access") or []
+        entry = self.scenario.attacker(self.attacker).entry  # type: ignore[union-attr]
+        start = entry.name if entry.kind == "service" and entry.name else INTERNET
+        graph.show(graph.states, graph.percentages, moves=path_moves(path, start))
+
+    def open_detail(self, name: str) -> None:
+        screen = ServiceDetail(self.scenario, name, self.attacker, self.posture)  # type: ignore[arg-type]
+        self.push_screen(screen)
+        self._detail_worker(screen, name)
+
+    @work(thread=True, group="detail")
+    def _detail_worker(self, screen: ServiceDetail, name: str) -> None:
+        scenario = self.scenario
+        assert scenario is not None
+        paths = attack_paths(scenario, self.posture, self.attacker, name)
+        screen.post_message(DetailReady(paths=paths))
+        postures = list(scenario.postures.values())
+        if self.posture.name not in scenario.postures:
+            postures.append(self.posture)
+        worker = get_current_worker()
+        try:
+            runs = self.runner.posture_table(postures, self.attacker, self.trials, self.seed,
+                                             cancelled=lambda: worker.is_cancelled)
+        except Cancelled:
+            return
+        screen.post_message(DetailReady(runs=runs))
+
+    # Actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("quit", "help"):
+            return True
+        if not self.ready or not isinstance(self.screen, LabScreen):
+            return False
+        if action == "step":
+            return self.screen.query_one(TabbedContent).active == "replay-tab"
+        return True
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle(self, index: int) -> None:
+        control = list(lab.Control)[index]
+        self.set_control(control, control not in self.posture.enabled)
+
+    def set_control(self, control: lab.Control, on: bool) -> None:
+        """Switch one control and re-run; the posture keeps the parameters of the preset it came from."""
+        if (control in self.posture.enabled) == on:
+            return
+        enabled = self.posture.enabled | {control} if on else self.posture.enabled - {control}
+        self._set_posture(lab.Posture("custom", frozenset(enabled), self.posture.parameters))
+
+    def _set_posture(self, posture: lab.Posture, preset: str | None = None) -> None:
+        assert self.scenario is not None
+        if preset is None:
+            preset = _matching_preset(self.scenario, posture)
+        if preset is not None:
+            posture = self.scenario.postures[preset]
+        self.posture, self.preset = posture, preset
+        self.query_one(PosturePanel).show_posture(posture, preset)
+        self.request_run()
+
+    def action_preset(self, name: str) -> None:
+        assert self.scenario is not None
+        if name in self.scenario.postures:
+            self._set_posture(self.scenario.postures[name], name)
+
+    def action_next_preset(self) -> None:
+        assert self.scenario is not None
+        names = list(self.scenario.postures)
+        index = names.index(self.preset) + 1 if self.preset in names else 0
+        self.action_preset(names[index % len(names)])
+
+    def action_next_attacker(self) -> None:
+        assert self.scenario is not None
+        names = [attacker.name for attacker in self.scenario.attackers]
+        self.attacker = names[(names.index(self.attacker) + 1) % len(names)]
+        self.request_run()
+
+    def action_next_baseline(self) -> None:
+        assert self.scenario is not None
+        names = list(self.scenario.postures)
+        self.baseline = names[(names.index(self.baseline) + 1) % len(names)]
+        self.request_run()
+
+    def action_trials(self, direction: int) -> None:
+        steps = list(TRIAL_STEPS)
+        index = min(range(len(steps)), key=lambda i: abs(steps[i] - self.trials))
+        self.trials = steps[max(0, min(len(steps) - 1, index + direction))]
+        self.request_run()
+
+    def action_tab(self, name: str) -> None:
+        # Focus left inside the old pane would switch the tabs back, so drop it first.
+        self.screen.set_focus(None)
+        self.query_one(TabbedContent).active = TABS[name]
+        self._focus_tab(TABS[name])
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+        if event.pane.id is not None:
+            self._focus_tab(event.pane.id)
+
+    def _focus_tab(self, pane: str) -> None:
+        target = {"graph-tab": "#graph", "replay-tab": "#replay-slider", "compare-tab": "#compare-table"}.get(pane)
+        if target is not None:
+            self.query_one(target).focus()
+
+    def action_panel(self) -> None:
+        shown = not self.screen.has_class("-hide-panel")
+        self.panel_choice = not shown
+        self.update_layout_classes()
+
+    def action_step(self, delta: int) -> None:
+        replay = self.query_one(ReplayPane)
+        replay.go_to(replay.step + delta)
+
+    def action_export(self) -> None:
+        if self.snapshot is None:
+            self.notify("Wait for the simulation to finish before exporting.", severity="warning")
+            return
+        snapshot = self.snapshot
+
+        def chosen(folder: Path | None) -> None:
+            if folder is not None:
+                self._export_worker(snapshot, folder)
+
+        self.push_screen(ExportScreen(), chosen)
+
+    @work(thread=True, group="export")
+    def _export_worker(self, snapshot: Snapshot, folder: Path) -> None:
+        runs = [snapshot.baseline, snapshot.current]
+        try:
+            written = export_runs(self.scenario, runs, folder)  # type: ignore[arg-type]
+        except (lab.LabError, OSError) as exc:
+            self.call_from_thread(self.notify, f"Export failed: {exc}", severity="error", timeout=8)
+            return
+        self.call_from_thread(self.notify, f"Wrote {len(written)} files to {folder}", timeout=6)
+
+    # Posture panel messages
+
+    def on_posture_panel_control_toggled(self, message: PosturePanel.ControlToggled) -> None:
+        self.set_control(message.security_control, message.on)
+
+    def on_posture_panel_preset_chosen(self, message: PosturePanel.PresetChosen) -> None:
+        self.action_preset(message.name)
+
+
+def _matching_preset(scenario: lab.Scenario, posture: lab.Posture) -> str | None:
+    """Return the scenario posture equal to `posture`, preferring implicit-trust and zero-trust."""
+    names = [n for n in PREFERRED_PRESETS if n in scenario.postures]
+    names += [n for n in scenario.postures if n not in names]
+    for name in names:
+        candidate = scenario.postures[name]
+        if candidate.enabled == posture.enabled and candidate.parameters == posture.parameters:
+            return name
+    return None
+
+
+def _bundled_path() -> str:
+    from lab.cli import bundled_scenario
+
+    return str(bundled_scenario("online-boutique"))
+
+
+def run_app(path: str | None) -> None:
+    """Open the terminal UI on the scenario at `path`, or on the bundled Online Boutique when None."""
+    LabApp(path).run()
