@@ -28,9 +28,10 @@ def scenario_documents(draw: st.DrawFn) -> dict[str, Any]:
         kind = draw(st.sampled_from(["service", "service", "datastore", "queue", "external"])) if index else "service"
         service: dict[str, Any] = {
             "name": name, "kind": kind, "zone": draw(st.sampled_from(["a", "b"])),
-            "exposed": draw(st.booleans()), "node": draw(st.sampled_from(["n1", "n2", "n3"])),
-            "identity": draw(st.sampled_from([name, "shared"])),
+            "exposed": draw(st.booleans()), "identity": draw(st.sampled_from([name, "shared"])),
         }
+        if kind != "external":
+            service["node"] = draw(st.sampled_from(["n1", "n2", "n3"]))
         if index == 0 or draw(st.booleans()):
             service["data"] = [{"name": f"{name}-data", "sensitivity": draw(st.integers(1, 5))}]
         severities = draw(st.lists(st.sampled_from(["critical", "high", "medium", "low"]), max_size=2))
@@ -57,7 +58,8 @@ def scenario_documents(draw: st.DrawFn) -> dict[str, Any]:
     data_of = {s["name"]: [a["name"] for a in s.get("data", [])] for s in services}
     calls = []
     for source, target in pairs:
-        call: dict[str, Any] = {"from": source, "to": target}
+        call: dict[str, Any] = {"from": source, "to": target,
+                                "protocol": draw(st.sampled_from(["http", "https", "grpc"]))}
         if data_of[target] and draw(st.booleans()):
             call["reads"] = data_of[target]
         if credential_names and draw(st.booleans()):

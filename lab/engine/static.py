@@ -42,7 +42,7 @@ def build_static_graph(world: World) -> StaticGraph:
     graph.add_node(ENTRY)
     footholds: list[str] = []
     pending: list[Action] = list(world.entry_actions())
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     entry = world.attacker.entry
     outside = [INSIDER, INTERNET] if entry.kind == "insider" else [INTERNET]
 
@@ -74,12 +74,17 @@ def build_static_graph(world: World) -> StaticGraph:
 
     while pending:
         action = pending.pop()
-        if action.key in seen or action.denied or action.success <= 0:
+        # The same attempt from another origin is another edge, so paths can
+        # start from whichever foothold is closest.
+        if (action.key, action.source) in seen or action.denied or action.success <= 0:
             continue
-        seen.add(action.key)
+        seen.add((action.key, action.source))
         source = ENTRY if action.source in (INTERNET, INSIDER) else f"service:{action.source}"
         if action.credential is not None:
-            _edge(graph, f"credential:{action.credential}", _result_node(action), action)
+            # The credential is the step that matters; any foothold that
+            # reaches the target can use it, so paths go through the
+            # credential node rather than through one chosen origin.
+            source = f"credential:{action.credential}"
         if action.effect is Effect.COMPROMISE:
             gain_service(action.target, source, action)
         elif action.effect is Effect.NODE:
@@ -97,7 +102,7 @@ def build_static_graph(world: World) -> StaticGraph:
             for asset in action.assets:
                 (result.exfiltrated if exfiltrate else result.touched).add(asset)
                 _edge(graph, node, f"{'asset' if exfiltrate else 'touch'}:{asset}", None)
-    result.distances = _distances(world, graph, seen)
+    result.distances = _distances(world, graph)
     return result
 
 
@@ -128,7 +133,7 @@ def _edge(graph: nx.DiGraph, source: str, target: str, action: Action | None) ->
             data["techniques"].append(action.technique.value)
 
 
-def _distances(world: World, graph: nx.DiGraph, keys: set[str]) -> dict[str, float]:
+def _distances(world: World, graph: nx.DiGraph) -> dict[str, float]:
     """Expected hours from each action's result to the nearest objective asset.
 
     Used by the targeted attacker as its plan. Credential use needs a

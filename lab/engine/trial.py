@@ -68,7 +68,7 @@ class Trial:
         self.revoked: dict[str, float] = {}
         self.started: set[str] = set()
         self.available: dict[str, Action] = {}
-        self.plan: list[tuple[tuple[float, float], int, str]] = []  # heap of the targeted attacker's options
+        self.plan: list[tuple[float, int, str]] = []  # heap of the targeted attacker's options
         self.offered = itertools.count()  # breaks cost ties by the order actions were offered
         self.busy = False
         self.whole_action = world.scenario.credential_check == "whole_action"
@@ -94,9 +94,10 @@ class Trial:
             if action.key not in self.started and action.key not in self.available and self._useful(action):
                 self.available[action.key] = action
                 if self.targeted and not action.denied and action.success > 0:
-                    step = action.duration.mean / self.attacker.skill / action.success
-                    cost = (self.distances.get(action.key, math.inf) + step, step)
-                    heapq.heappush(self.plan, (cost, next(self.offered), action.key))
+                    remaining = self.distances.get(action.key, math.inf)
+                    if math.isfinite(remaining):
+                        cost = remaining + action.duration.mean / self.attacker.skill / action.success
+                        heapq.heappush(self.plan, (cost, next(self.offered), action.key))
 
     def _useful(self, action: Action) -> bool:
         target = action.target
@@ -124,8 +125,8 @@ class Trial:
 
         The expected cost of an action is its expected duration over its
         success probability plus the static distance from its result to the
-        objective. When no open action leads to the objective, the attacker
-        explores: it takes the quickest expected action instead, one at a time.
+        objective. The attacker knows the architecture, so when no open
+        action leads to the objective it stops.
         """
         if self.objective <= set(self.result.exfiltrated):
             return None

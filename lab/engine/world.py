@@ -56,7 +56,13 @@ VISIBILITY: dict[Technique, float] = {
     Technique.CONTAINER_ADMIN: 1.0,
 }
 DECLARED_CALL_VISIBILITY = 0.3
-_ACCESS_RANK = {Access.READ: 0, Access.WRITE: 1, Access.ADMIN: 2}
+# Protocols that encrypt on their own, whatever the mesh does.
+ENCRYPTED_PROTOCOLS = frozenset({"https", "grpcs", "tls", "smtps", "ldaps", "imaps", "amqps", "mqtts", "wss"})
+
+
+def _encrypted(protocol: str) -> bool:
+    name = protocol.lower()
+    return name in ENCRYPTED_PROTOCOLS or "tls" in name
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +253,8 @@ class World:
             sniffed: list[str] = []
             for call in self.calls:
                 if not call.credential or call.credential in sniffed or origin in (call.source, call.target):
+                    continue
+                if _encrypted(call.protocol):
                     continue
                 if zone in (self.services[call.source].zone, self.services[call.target].zone):
                     sniffed.append(call.credential)
