@@ -15,6 +15,10 @@ from typing import Any
 from lab.errors import LabError
 from lab.study import Study, study_document
 
+# Temporary files of `write_atomic` end with this; a run that was killed
+# mid-write leaves one behind, and the next run in that folder removes it.
+TEMPORARY_SUFFIX = ".lab-tmp"
+
 CSV_COLUMNS = (
     "posture", "attacker", "trial", "blast_radius", "compromised", "accessed_only",
     "exposure_exfiltrated", "exposure_touched", "objective_exfiltrated_hours",
@@ -25,7 +29,7 @@ CSV_COLUMNS = (
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     try:
         os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as file:
@@ -75,6 +79,8 @@ def prepare_output_dir(out: Path) -> Path:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise LabError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    for stale in out.glob(f".*{TEMPORARY_SUFFIX}"):
+        stale.unlink(missing_ok=True)
     return out
 
 

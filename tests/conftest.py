@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import os
+
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
 
 from lab import Parameters, Posture, parse_scenario
 from lab.controls import Control
@@ -14,6 +17,14 @@ from lab.durations import fixed
 from lab.engine.runner import sample_trial
 from lab.engine.trial import TrialResult
 from lab.model import Scenario
+
+# CI runs 2,000 examples per property; a local run 150 unless
+# HYPOTHESIS_PROFILE names another profile.
+settings.register_profile("default", max_examples=150, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=2000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
 # No detection at all, so trials differ only in timing and outcomes are exact.
 SILENT = Parameters(detect=0.0, detect_denied=0.0, baseline_detect=0.0, baseline_detect_denied=0.0)

@@ -16,7 +16,7 @@ from lab.engine.trial import TrialResult
 from lab.replay import replay
 from lab.schema import Strategy
 
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("LAB_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
