@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from lab import static_graph
 from lab.controls import Control, Parameters
+from lab.engine.actions import Outcome
 from lab.engine.runner import sample_trial
 from lab.engine.trial import TrialResult
 from lab.replay import replay
@@ -112,7 +113,8 @@ def test_event_times_are_ordered_and_inside_horizon(document, enabled, index):
     ends = [e.end for e in result.events]
     assert ends == sorted(ends)
     for event in result.events:
-        assert 0 <= event.time <= event.end < horizon
+        assert 0 <= event.time <= event.end <= horizon
+        assert (event.end == horizon) == (event.outcome is Outcome.UNFINISHED)
 
 
 @SETTINGS

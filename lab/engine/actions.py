@@ -28,6 +28,7 @@ class Outcome(StrEnum):
     ABORTED = "aborted"
     BLOCKED = "blocked"
     ISOLATED = "isolated"
+    UNFINISHED = "unfinished"  # still running at the horizon
     REVOKED = "revoked"
 
 

@@ -68,6 +68,7 @@ class Trial:
         self.revoked: dict[str, float] = {}
         self.started: set[str] = set()
         self.available: dict[str, Action] = {}
+        self.running: dict[str, tuple[Action, float, bool]] = {}  # attempts in flight: start, detected
         self.plan: list[tuple[float, int, str]] = []  # heap of the targeted attacker's options
         self.offered = itertools.count()  # breaks cost ties by the order actions were offered
         self.busy = False
@@ -84,7 +85,11 @@ class Trial:
             self._obtain(entry.name, 0.0)
         self._offer(self.world.entry_actions())
         self._proceed()
-        self.env.run(until=self.attacker.horizon)
+        horizon = self.attacker.horizon
+        self.env.run(until=horizon)
+        for action, started, detected in self.running.values():
+            self._record(started, horizon, action.technique, action.source, action.target, action.credential,
+                         Outcome.UNFINISHED, detected)
         return self.result
 
     # Choosing and starting actions
@@ -160,6 +165,7 @@ class Trial:
                 self.result.first_detection = min(self.result.first_detection, alert)
                 self._schedule(respond - now, lambda _: self._respond(action))
         self.busy = True
+        self.running[action.key] = (action, now, detected)
         self._schedule(duration, lambda _: self._finish(action, now, succeeded, detected))
 
     def _schedule(self, delay: float, callback: object) -> None:
@@ -170,6 +176,7 @@ class Trial:
 
     def _finish(self, action: Action, started: float, succeeded: bool, detected: bool) -> None:
         self.busy = False
+        del self.running[action.key]
         now = self.env.now
         outcome = self._outcome(action, succeeded)
         if outcome is Outcome.SUCCESS:
