@@ -61,6 +61,7 @@ OUTCOME_COLORS = {
     Outcome.BLOCKED: "#9467bd",
     Outcome.ISOLATED: "#2ca02c",
     Outcome.REVOKED: "#8c564b",
+    Outcome.UNFINISHED: "#ff7f0e",
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 
