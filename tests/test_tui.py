@@ -35,7 +35,7 @@ from tui.states import NodeState, trial_states
 
 ROOT = Path(__file__).resolve().parent.parent
 BOUTIQUE = ROOT / "scenarios" / "online-boutique.yaml"
-TRIALS = 200  # enough for stable numbers, small enough for a quick run
+TRIALS = 100  # enough to exercise every view, small enough for a quick run
 SIZE = (120, 36)
 
 MESH_12: dict[str, Any] = {
@@ -219,12 +219,12 @@ async def test_attacker_key_changes_attacker() -> None:
     app = boutique()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert app.attacker == "compromised-adservice"  # the exercise's attacker comes first
+        assert app.attacker == "internet-exhaustive"  # the exercise's attacker comes first
         await pilot.press("a")
         await settle(pilot)
-        assert app.attacker == "internet-exhaustive"
+        assert app.attacker == "internet-targeted"
         assert app.snapshot is not None
-        expected = library_stats(app, set(), "internet-exhaustive", name="implicit-trust")
+        expected = library_stats(app, set(), "internet-targeted", name="implicit-trust")
         assert app.snapshot.current.stats == expected
 
 
@@ -233,11 +233,11 @@ async def test_trial_count_adjusts_and_reruns() -> None:
     app = boutique()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("minus")
+        await pilot.press("plus")
         await settle(pilot)
-        assert app.trials == 100
+        assert app.trials == 200
         assert app.snapshot is not None
-        assert app.snapshot.current.stats.trials == 100
+        assert app.snapshot.current.stats.trials == 200
 
 
 @pilot_test
@@ -294,7 +294,9 @@ async def test_replay_steps_follow_trial_events() -> None:
         await pilot.press("r")
         table = app.query_one("#events", DataTable)
         graph = app.query_one("#replay-graph", GraphView)
-        for step, event in enumerate(sample.events, start=1):
+        steps = 8  # pressing through all of the trial's events would be slow
+        assert len(sample.events) > steps
+        for step, event in enumerate(sample.events[:steps], start=1):
             await pilot.press("right")
             assert replay.step == step
             assert table.cursor_row == step
@@ -305,32 +307,38 @@ async def test_replay_steps_follow_trial_events() -> None:
             assert str(row[7]) == event.outcome.value
             assert row[8] == ("yes" if event.detected else "no")
             assert graph.states == trial_states(scenario, attacker.name, sample, step)
-            if event.outcome is lab.Outcome.SUCCESS and event.target in sample.compromised:
+            if event.outcome is lab.Outcome.SUCCESS and sample.compromised.get(event.target) == event.end:
                 assert graph.states[event.target] in (NodeState.COMPROMISED, NodeState.OBJECTIVE,
                                                       NodeState.ISOLATED)
-        await pilot.press("right")  # past the end stays at the end
+        await pilot.press("end", "right")  # past the end stays at the end
         assert replay.step == len(sample.events)
+        assert table.cursor_row == len(sample.events)
+        assert graph.states == trial_states(scenario, attacker.name, sample, len(sample.events))
         await pilot.press("left_square_bracket", "left_square_bracket")
         assert replay.step == len(sample.events) - 2
         assert table.cursor_row == len(sample.events) - 2
         await pilot.press("home")
         assert replay.step == 0
-        assert graph.states[attacker.entry.name] is NodeState.COMPROMISED  # the foothold at time 0
-        assert all(state is NodeState.CLEAN for name, state in graph.states.items() if name != attacker.entry.name)
+        assert all(state is NodeState.CLEAN for state in graph.states.values())  # the attack starts outside
 
 
 def test_replay_state_waits_for_simultaneous_events() -> None:
     scenario = lab.load_scenario(BOUTIQUE)
-    attacker = scenario.attacker("compromised-adservice")
+    attacker = scenario.attacker("internet-exhaustive")
     sample = lab.sample_trial(scenario, scenario.postures["implicit-trust"], attacker, scenario.seed)
-    # Each workload on an escaped node gets its own event at the same instant.
+    ends = [e.end for e in sample.events]
+    checked = 0
+    # A container escape compromises every workload on the node at one instant, one event each.
     for step, event in enumerate(sample.events, start=1):
-        if event.target in sample.compromised and sample.compromised[event.target] == event.end:
+        simultaneous = ends.count(event.end) > 1
+        caused = event.outcome is lab.Outcome.SUCCESS and sample.compromised.get(event.target) == event.end
+        if simultaneous and caused and event.source != event.target:
             before = trial_states(scenario, attacker.name, sample, step - 1)
             after = trial_states(scenario, attacker.name, sample, step)
-            if event.outcome is lab.Outcome.SUCCESS and event.source != event.target:
-                assert before[event.target] is not NodeState.COMPROMISED
-                assert after[event.target] in (NodeState.COMPROMISED, NodeState.OBJECTIVE)
+            assert before[event.target] is NodeState.CLEAN or before[event.target] is NodeState.ACCESSED
+            assert after[event.target] in (NodeState.COMPROMISED, NodeState.OBJECTIVE)
+            checked += 1
+    assert checked >= 2
 
 
 # Service detail, exercise, export, help
@@ -355,8 +363,10 @@ async def test_service_detail_lists_postures_and_path() -> None:
         stats = lab.posture_stats(scenario, "advanced", attacker.name, results)
         assert cell(table, "advanced", "compromised") == f"{stats.service_compromise['paymentservice'] * 100:.1f}%"
         static = lab.static_graph(scenario, scenario.postures["implicit-trust"], attacker)
-        path = lab.shortest_attack_path(static, "access:paymentservice")[0]
-        assert " → ".join(path) in static_text(screen.query_one("#detail-paths", Static))
+        shown = static_text(screen.query_one("#detail-paths", Static))
+        for node in ("service:paymentservice", "access:paymentservice"):
+            path = lab.shortest_attack_path(static, node)[0]
+            assert " → ".join(path) in shown
         assert "may be called by: checkoutservice" in static_text(screen.query_one("#detail-facts", Static))
         await pilot.press("escape")
         assert not isinstance(app.screen, ServiceDetail)
@@ -369,18 +379,18 @@ async def test_exercise_solution_meets_goal() -> None:
         await settle(pilot)
         assert app.snapshot is not None and app.snapshot.exercise is not None
         assert not app.snapshot.exercise.met
-        await pilot.press("1", "3", "7")  # mTLS, network policy and runtime hardening
+        await pilot.press("2", "0")  # authorization and observability
         await settle(pilot)
         check = app.snapshot.exercise
         assert check is not None
-        assert check.cost == 7
+        assert check.cost == 6
         assert check.within_budget
-        assert check.blast_radius_p95 <= 3
-        assert check.objective_probability <= 0.10
+        assert check.blast_radius_p95 <= 8
+        assert check.objective_probability <= 0.05
         assert check.met
         await pilot.press("x")
         assert "Goal met within budget" in static_text(app.query_one("#exercise", Static))
-        await pilot.press("2")  # authorization on top goes over the budget
+        await pilot.press("1")  # mTLS on top goes over the budget
         await settle(pilot)
         assert app.snapshot.exercise is not None
         assert not app.snapshot.exercise.within_budget
@@ -421,6 +431,27 @@ async def test_help_opens_and_closes() -> None:
         assert app.posture.enabled == frozenset()
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+@pilot_test
+async def test_run_finishing_under_help_updates_main_screen() -> None:
+    app = boutique(trials=300)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.post_message(events.Key("1", "1"))  # starts a run; the key goes straight in, as above
+        await asyncio.sleep(0.01)
+        app.post_message(events.Key("question_mark", "?"))
+        for _ in range(500):
+            if isinstance(app.screen, HelpScreen):
+                break
+            await asyncio.sleep(0.01)
+        assert any(w.group == "simulation" and w.is_running for w in app.workers)
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert app.snapshot is not None
+        assert app.snapshot.current.stats == library_stats(app, {lab.Control.MTLS})
+        await pilot.press("escape")
+        assert app.query_one("#compare-table", DataTable).row_count > 0
 
 
 @pilot_test
@@ -554,10 +585,10 @@ def test_exercise_costs_are_met_by_a_solution() -> None:
     everything = sum(exercise.costs.values())
     assert everything > exercise.budget
     assert sum(exercise.costs[c.value] for c in lab.BUILTIN_POSTURES["advanced"].enabled) > exercise.budget
-    solution = frozenset({lab.Control.MTLS, lab.Control.NETWORK_POLICY, lab.Control.RUNTIME_HARDENING})
+    solution = frozenset({lab.Control.AUTHZ, lab.Control.OBSERVABILITY})
     assert sum(exercise.costs[c.value] for c in solution) <= exercise.budget
     attacker = scenario.attacker(exercise.attacker)
-    for trials in (100, 500, 1000):
+    for trials in (100, 200, 500, 1000):
         results = lab.simulate(scenario, lab.Posture("solution", solution), attacker, trials, scenario.seed)
         stats = lab.posture_stats(scenario, "solution", attacker.name, results)
         assert stats.blast_radius.p95 <= exercise.max_blast_radius_p95

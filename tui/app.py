@@ -115,6 +115,8 @@ class LabApp(App[None]):
             self.load_error = str(exc)
         self.trials = trials
         self.generation = 0
+        self._run_total = self._run_done = 0
+        self.running = False
         self.snapshot: Snapshot | None = None
         self.panel_choice: bool | None = None
         if self.scenario is not None:
@@ -133,15 +135,23 @@ class LabApp(App[None]):
         return LabScreen(self.scenario)
 
     @property
+    def main(self) -> LabScreen:
+        """The main screen, which stays below the help, detail and export screens."""
+        for screen in self.screen_stack:
+            if isinstance(screen, LabScreen):
+                return screen
+        raise RuntimeError("the main screen is not installed; the scenario did not load")
+
+    @property
     def ready(self) -> bool:
-        """Whether the main screen is up, as opposed to the problems screen."""
-        return self.scenario is not None
+        """Whether the main screen is installed, which it is not when the scenario failed to load."""
+        return any(isinstance(screen, LabScreen) for screen in self.screen_stack)
 
     def start(self) -> None:
         """Show the initial posture and start the first run, once the main screen is composed."""
         self.update_layout_classes()
-        self.query_one(PosturePanel).show_posture(self.posture, self.preset)
-        graph = self.query_one("#graph", GraphView)
+        self.main.query_one(PosturePanel).show_posture(self.posture, self.preset)
+        graph = self.main.query_one("#graph", GraphView)
         graph.focus()
         graph.selected = self._first_target()
         self.request_run()
@@ -157,16 +167,18 @@ class LabApp(App[None]):
 
     def update_layout_classes(self) -> None:
         """Fit the main screen to the window: a message when too small, the posture panel when wide."""
-        screens = [screen for screen in self.screen_stack if isinstance(screen, LabScreen)]
-        if not screens:
+        if not self.ready:
             return
-        screen = screens[0]
+        screen = self.main
         width, height = self.size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         screen.set_class(small, "-too-small")
         wide = width >= WIDE
         show_panel = self.panel_choice if self.panel_choice is not None else wide
         screen.set_class(not show_panel, "-hide-panel")
+        for title in screen.query("#title").results(Static):
+            if self.scenario is not None and title.is_mounted:
+                self._update_title()
         if small:
             for message in screen.query("#too-small").results(Static):
                 message.update(Text(f"This window is {width}×{height}. Enlarge it to at least "
@@ -182,10 +194,12 @@ class LabApp(App[None]):
         """Start a run for the current choices; a run still in progress is cancelled."""
         request = self.current_request()
         self.generation += 1
-        self.query_one(PosturePanel).start_progress(self.runner.pending_trials(request))
-        self._running_share = 0
-        self.query_one(ExercisePanel).show_check(None, self.posture.enabled)
-        self._update_title(running=True)
+        self._run_total = self.runner.pending_trials(request)
+        self._run_done = 0
+        self.running = True
+        self.main.query_one(PosturePanel).start_progress(self._run_total)
+        self.main.query_one(ExercisePanel).show_check(None, self.posture.enabled)
+        self._update_title()
         self._simulate(request, self.generation)
 
     @work(thread=True, exclusive=True, group="simulation", exit_on_error=True)
@@ -202,49 +216,58 @@ class LabApp(App[None]):
 
     def on_progressed(self, message: Progressed) -> None:
         if message.generation == self.generation:
-            self.query_one(PosturePanel).advance_progress(message.done)
-            self._running_share += message.done
-            self._update_title(running=True)
+            self.main.query_one(PosturePanel).advance_progress(message.done)
+            self._run_done += message.done
+            self._update_title()
 
     def on_simulated(self, message: Simulated) -> None:
         if message.generation != self.generation:
             return
         snapshot = message.snapshot
         self.snapshot = snapshot
-        panel = self.query_one(PosturePanel)
+        self.running = False
+        panel = self.main.query_one(PosturePanel)
         panel.finish_progress()
         panel.show_snapshot(snapshot, self.attacker)
         current = snapshot.current
-        graph = self.query_one("#graph", GraphView)
+        graph = self.main.query_one("#graph", GraphView)
         graph.show(run_states(self.scenario, current.stats, current.isolated),  # type: ignore[arg-type]
                    percentages=current.stats.service_reach)
-        self.query_one(ReplayPane).show_trial(snapshot.sample, self.attacker)
-        self.query_one(ComparePanel).show_snapshot(snapshot)
-        self.query_one(ExercisePanel).show_check(snapshot.exercise, self.posture.enabled)
-        self._update_title(running=False)
+        self.main.query_one(ReplayPane).show_trial(snapshot.sample, self.attacker)
+        self.main.query_one(ComparePanel).show_snapshot(snapshot)
+        self.main.query_one(ExercisePanel).show_check(snapshot.exercise, self.posture.enabled)
+        self._update_title()
         self._update_graph_status()
         if graph.selected is not None:
             self._find_path(graph.selected)
 
-    def _update_title(self, running: bool) -> None:
-        text = Text()
-        text.append(f" {self.scenario.name} ", style="bold reverse")  # type: ignore[union-attr]
-        text.append("  attacker ", style="dim")
-        text.append(self.attacker, style="bold")
-        text.append("  posture ", style="dim")
-        text.append(self.preset or f"custom ({len(self.posture.enabled)} controls)", style="bold #f39c12")
-        text.append(f"  {self.trials} trials, seed {self.seed}", style="dim")
-        if running:
-            total = max(self.runner.pending_trials(self.current_request()), 1)
-            share = min(self._running_share / total, 1.0) if hasattr(self, "_running_share") else 0.0
-            text.append(f"  simulating {share:.0%}", style="bold #f39c12")
-        self.query_one("#title", Static).update(text)
+    def _update_title(self) -> None:
+        """Show the scenario, attacker, posture and run size, dropping the least useful parts to fit."""
+        assert self.scenario is not None
+        posture = self.preset or f"custom ({len(self.posture.enabled)} controls)"
+        progress = ""
+        if self.running:
+            progress = f"simulating {min(self._run_done / max(self._run_total, 1), 1.0):.0%}"
+        width = self.size.width
+        for words, seed in ((True, True), (True, False), (False, False)):
+            text = Text()
+            text.append(f" {self.scenario.name} ", style="bold reverse")
+            text.append("  attacker " if words else "  ", style="dim")
+            text.append(self.attacker, style="bold")
+            text.append("  posture " if words else "  ", style="dim")
+            text.append(posture, style="bold #f39c12")
+            if progress:
+                text.append(f"  {progress}", style="bold #f39c12")
+            text.append(f"  {self.trials} trials" + (f", seed {self.seed}" if seed else ""), style="dim")
+            if text.cell_len <= width:
+                break
+        self.main.query_one("#title", Static).update(text)
 
     # Graph selection and details
 
     def _update_graph_status(self) -> None:
-        graph = self.query_one("#graph", GraphView)
-        status = self.query_one("#graph-status", Static)
+        graph = self.main.query_one("#graph", GraphView)
+        status = self.main.query_one("#graph-status", Static)
         name = graph.selected
         if name is None or self.snapshot is None or name == INTERNET or name not in self.snapshot.current.stats.service_reach:
             status.update(Text("arrows select a service, enter opens its details", style="dim"))
@@ -254,7 +277,7 @@ class LabApp(App[None]):
         text.append(f"{graph.state_of(name).symbol} {name}", style="bold")
         text.append(f"  compromised {fmt.percent(stats.service_compromise[name])} · reached "
                     f"{fmt.percent(stats.service_reach[name])} of {stats.trials} trials")
-        text.append(" · enter: details", style="dim")
+        text.append("  ⏎ details", style="dim")
         status.update(text)
 
     @on(GraphView.Selected, "#graph")
@@ -268,8 +291,8 @@ class LabApp(App[None]):
 
     def _find_path(self, name: str) -> None:
         if name == INTERNET:
-            self.query_one("#graph", GraphView).show(self.query_one("#graph", GraphView).states,
-                                                     self.query_one("#graph", GraphView).percentages)
+            graph = self.main.query_one("#graph", GraphView)
+            graph.show(graph.states, graph.percentages)
             return
         self._path_worker(self.posture, self.attacker, name, self.generation)
 
@@ -280,7 +303,7 @@ class LabApp(App[None]):
             self.post_message(PathReady(generation, name, paths))
 
     def on_path_ready(self, message: PathReady) -> None:
-        graph = self.query_one("#graph", GraphView)
+        graph = self.main.query_one("#graph", GraphView)
         if message.generation != self.generation or graph.selected != message.name:
             return
         path = message.paths.get("code execution") or message.paths.get("API access") or []
@@ -343,7 +366,7 @@ class LabApp(App[None]):
         if preset is not None:
             posture = self.scenario.postures[preset]
         self.posture, self.preset = posture, preset
-        self.query_one(PosturePanel).show_posture(posture, preset)
+        self.main.query_one(PosturePanel).show_posture(posture, preset)
         self.request_run()
 
     def action_preset(self, name: str) -> None:
@@ -377,8 +400,8 @@ class LabApp(App[None]):
 
     def action_tab(self, name: str) -> None:
         # Focus left inside the old pane would switch the tabs back, so drop it first.
-        self.screen.set_focus(None)
-        self.query_one(TabbedContent).active = TABS[name]
+        self.main.set_focus(None)
+        self.main.query_one(TabbedContent).active = TABS[name]
         self._focus_tab(TABS[name])
 
     @on(TabbedContent.TabActivated)
@@ -390,15 +413,15 @@ class LabApp(App[None]):
     def _focus_tab(self, pane: str) -> None:
         target = {"graph-tab": "#graph", "replay-tab": "#replay-slider", "compare-tab": "#compare-table"}.get(pane)
         if target is not None:
-            self.query_one(target).focus()
+            self.main.query_one(target).focus()
 
     def action_panel(self) -> None:
-        shown = not self.screen.has_class("-hide-panel")
+        shown = not self.main.has_class("-hide-panel")
         self.panel_choice = not shown
         self.update_layout_classes()
 
     def action_step(self, delta: int) -> None:
-        replay = self.query_one(ReplayPane)
+        replay = self.main.query_one(ReplayPane)
         replay.go_to(replay.step + delta)
 
     def action_export(self) -> None:

@@ -108,7 +108,7 @@ class GraphView(Widget, can_focus=True):
         Binding("down", "move(0, 1)", "Down", show=False),
         Binding("left", "move(-1, 0)", "Left", show=False),
         Binding("right", "move(1, 0)", "Right", show=False),
-        Binding("enter", "open", "Details"),
+        Binding("enter", "open", "Details", show=False),
     ]
 
     selected: reactive[str | None] = reactive(None)
