@@ -11,6 +11,7 @@ class Technique(StrEnum):
     HARVEST_CREDENTIALS = "harvest-credentials"
     FETCH_SECRET = "fetch-secret"
     USE_CREDENTIAL = "use-credential"
+    REPLAY_TOKEN = "replay-token"
     CALL_INTERNAL_API = "call-internal-api"
     SHARED_IDENTITY = "abuse-shared-identity"
     SNIFF_TRAFFIC = "sniff-traffic"
@@ -29,6 +30,7 @@ ATTACK_IDS: dict[Technique, str] = {
     Technique.HARVEST_CREDENTIALS: "T1552",
     Technique.FETCH_SECRET: "T1528",
     Technique.USE_CREDENTIAL: "T1078",
+    Technique.REPLAY_TOKEN: "T1550.001",
     Technique.CALL_INTERNAL_API: "T1021",
     Technique.SHARED_IDENTITY: "T1078",
     Technique.SNIFF_TRAFFIC: "T1040",

@@ -162,7 +162,8 @@ LEAKED = {
 
 def test_token_must_stay_valid_for_the_whole_action():
     result = run(scenario_from(LEAKED))
-    assert [e.outcome for e in result.events] == [Outcome.EXPIRED]
+    assert sorted((e.technique.value, e.outcome.value) for e in result.events) == [
+        ("replay-token", "expired"), ("use-credential", "expired")]
     assert result.exfiltrated == {}
 
 
@@ -170,7 +171,7 @@ def test_token_valid_at_action_start_is_enough_when_configured():
     document = copy.deepcopy(LEAKED)
     document["simulation"] = {"credential_check": "action_start"}
     result = run(scenario_from(document))
-    assert [e.outcome for e in result.events] == [Outcome.SUCCESS]
+    assert [e.outcome for e in result.events] == [Outcome.SUCCESS, Outcome.SUCCESS]
     assert set(result.exfiltrated) == {"funds"}
 
 

@@ -216,3 +216,37 @@ def test_least_privilege_drops_cluster_admin():
     result = run(scenario_from(ADMIN_DOCUMENT), (Control.LEAST_PRIVILEGE,))
     assert Technique.CONTAINER_ADMIN.value not in techniques(result)
     assert set(result.compromised) == {"web"}
+
+
+REPLAY_DOCUMENT = {
+    "name": "replay",
+    "services": [
+        {"name": "web", "zone": "front", "node": "n1"},
+        {"name": "reporter", "zone": "front", "node": "n2"},
+        {"name": "orders", "zone": "front", "node": "n3", "data": [{"name": "order-book", "sensitivity": 3}]},
+        {"name": "crm", "node": "n4", "data": [{"name": "customers", "sensitivity": 5}]},
+    ],
+    "calls": [
+        {"from": "orders", "to": "crm"},
+        {"from": "reporter", "to": "orders", "operations": ["export"], "reads": ["order-book", "customers"],
+         "credential": "export-token"},
+    ],
+    "credentials": [{"name": "export-token", "held_by": ["reporter"]}],
+    "attackers": [{"name": "a", "entry": {"service": "web"}, "objective": ["customers"], "horizon": "1000w"}],
+}
+
+
+def test_call_token_is_required_for_the_call():
+    result = run(scenario_from(REPLAY_DOCUMENT), (Control.MTLS,))
+    outcomes = {(e.technique, e.target, e.outcome) for e in result.events}
+    assert (Technique.CALL_INTERNAL_API, "orders", Outcome.DENIED) in outcomes
+    assert result.touched == {}
+
+
+def test_sniffed_token_replays_the_call():
+    result = run(scenario_from(REPLAY_DOCUMENT))
+    replays = [e for e in result.events if e.technique is Technique.REPLAY_TOKEN]
+    assert [(e.attack_id, e.credential, e.target, e.outcome) for e in replays] == [
+        ("T1550.001", "export-token", "orders", Outcome.SUCCESS)]
+    assert set(result.touched) == {"order-book", "customers"}
+    assert "customers" not in result.exfiltrated

@@ -48,6 +48,7 @@ VISIBILITY: dict[Technique, float] = {
     Technique.HARVEST_CREDENTIALS: 0.3,
     Technique.FETCH_SECRET: 1.0,
     Technique.USE_CREDENTIAL: 0.5,
+    Technique.REPLAY_TOKEN: 0.5,
     Technique.CALL_INTERNAL_API: 1.0,
     Technique.SHARED_IDENTITY: 0.5,
     Technique.SNIFF_TRAFFIC: 0.2,
@@ -102,8 +103,13 @@ class World:
         self.calls = [c for c in scenario.calls if c.source != c.target]
         self.declared = {(c.source, c.target) for c in self.calls}
         self.calls_into: dict[str, list[Call]] = {name: [] for name in self.services}
+        self.targets_of_token: dict[str, list[str]] = {}  # credential -> services whose calls carry it
         for call in self.calls:
             self.calls_into[call.target].append(call)
+            if call.credential:
+                targets = self.targets_of_token.setdefault(call.credential, [])
+                if call.target not in targets:
+                    targets.append(call.target)
         self.on = posture.enabled
         params = posture.parameters
         observing = Control.OBSERVABILITY in self.on
@@ -345,7 +351,31 @@ class World:
                 assets = tuple(a.name for a in service.assets)
                 actions.append(self._action(key, Technique.USE_CREDENTIAL, origin, target, Effect.EXFILTRATE,
                                             LATERAL_TIME, credential=credential, assets=assets))
+        for target in self.targets_of_token.get(credential, []):
+            action = self._token_replay(credential, target, origins)
+            if action is not None:
+                actions.append(action)
         return actions
+
+    def _token_replay(self, credential: str, target: str, origins: list[str]) -> Action | None:
+        """A call of `target`'s API with a stolen token that its declared callers present.
+
+        The request still needs network reach, and authorization still checks
+        the origin's identity: only the calls that carry the token and are
+        declared for that identity answer.
+        """
+        for origin in origins:
+            if not self.reaches(origin, target):
+                continue
+            calls = [c for c in self.permitted_calls(origin, target) or [] if c.credential == credential]
+            if not calls:
+                continue
+            reads: list[str] = []
+            for call in calls:
+                reads.extend(a for a in call.reads if a not in reads)
+            return self._action(f"replay|{credential}|{target}", Technique.REPLAY_TOKEN, origin, target,
+                                Effect.ACCESS, LATERAL_TIME, credential=credential, assets=tuple(reads))
+        return None
 
     def _cluster_uses(self, credential: str, access: Access, origins: list[str]) -> list[Action]:
         """Container administration commands (exec into pods) through the Kubernetes API.
