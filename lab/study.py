@@ -28,7 +28,7 @@ class Study:
     stats: dict[tuple[str, str], PostureStats] = field(default_factory=dict)
 
     def comparisons(self) -> dict[tuple[str, str, str], list[Difference]]:
-        """Each posture after the first against the first, per attacker."""
+        """Compare each posture after the first with the first, per attacker."""
         baseline = self.postures[0]
         return {
             (attacker, baseline, other): compare(self.stats[(baseline, attacker)],
@@ -113,7 +113,7 @@ def stats_document(stats: PostureStats) -> dict[str, Any]:
 
 
 def study_document(study: Study) -> dict[str, Any]:
-    """The whole study as JSON-ready data; the same inputs give the same document."""
+    """Return the whole study as JSON-ready data; the same inputs give the same document."""
     scenario = study.scenario
     return {
         "scenario": {"name": scenario.name, "source": scenario.source, "sha256": scenario.digest},

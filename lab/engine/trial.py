@@ -273,7 +273,7 @@ class Trial:
         return origin in (INTERNET, INSIDER) or origin in self.live
 
     def _usable(self, credential: str, origin: str) -> bool:
-        """Whether the attacker holds a working copy, or a live foothold that can re-read it."""
+        """Return whether the attacker has a working copy, or a live foothold that can re-read it."""
         holders = self.world.credentials[credential].holders
         if any(holder in self.live for holder in holders):
             return True

@@ -68,7 +68,7 @@ def _encrypted(protocol: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class CredentialPolicy:
-    """How a credential lives under the posture: where it is kept and how long a copy lasts."""
+    """Storage and lifetime of a credential under the posture."""
 
     in_secrets_manager: bool
     lifetime: float | None
@@ -133,7 +133,7 @@ class World:
         return self.services[service].identity
 
     def reaches(self, origin: str, target: str) -> bool:
-        """Whether a connection from `origin` to `target` gets through the network."""
+        """Return whether a connection from `origin` to `target` gets through the network."""
         service = self.services[target]
         if origin == target:
             return False
@@ -154,7 +154,7 @@ class World:
         return True
 
     def permitted_calls(self, origin: str, target: str) -> list[Call] | None:
-        """The declared calls whose operations a request from `origin` may use.
+        """Return the declared calls whose operations a request from `origin` may use.
 
         Without authorization every operation any caller uses is open to all.
         With it, only calls declared for the origin's identity are allowed, so
@@ -171,7 +171,7 @@ class World:
         return allowed or None
 
     def authorized(self, origin: str, target: str) -> bool:
-        """Whether authorization lets a request from `origin` reach the code of `target`.
+        """Return whether authorization lets a request from `origin` reach the code of `target`.
 
         Traffic from outside enters exposed services through the gateway,
         which is an allowed caller, so only internal services check it.
@@ -215,7 +215,7 @@ class World:
     # Actions
 
     def entry_actions(self) -> list[Action]:
-        """The actions open to the attacker before any foothold."""
+        """Return the actions open to the attacker before any foothold."""
         entry = self.attacker.entry
         if entry.kind == "internet":
             return self._outside_actions(INTERNET)
@@ -231,7 +231,7 @@ class World:
         return actions
 
     def foothold_actions(self, origin: str) -> list[Action]:
-        """The actions a foothold on `origin` opens, apart from credential use."""
+        """Return the actions a foothold on `origin` opens, apart from credential use."""
         cached = self._foothold_cache.get(origin)
         if cached is None:
             cached = self._local_actions(origin)
@@ -307,7 +307,7 @@ class World:
         return actions
 
     def _api_call(self, origin: str, target: str) -> Action:
-        """A call of `target`'s API with every operation the origin may use.
+        """Build a call of `target`'s API with every operation the origin may use.
 
         A declared call that carries a credential is open only to a holder of
         it; other callers are rejected like a denied request. A stolen copy
@@ -358,11 +358,11 @@ class World:
         return actions
 
     def _token_replay(self, credential: str, target: str, origins: list[str]) -> Action | None:
-        """A call of `target`'s API with a stolen token that its declared callers present.
+        """Build a call of `target`'s API with a stolen token that its declared callers present.
 
         The request still needs network reach, and authorization still checks
         the origin's identity: only the calls that carry the token and are
-        declared for that identity answer.
+        declared for that identity return data.
         """
         for origin in origins:
             if not self.reaches(origin, target):
