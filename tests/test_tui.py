@@ -427,18 +427,18 @@ async def test_help_opens_and_closes() -> None:
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        await pilot.press("1")  # keys for the main screen wait while help is open
+        await pilot.press("1")  # keys of the main screen do nothing while help is open
         assert app.posture.enabled == frozenset()
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
 
 @pilot_test
-async def test_run_finishing_under_help_updates_main_screen() -> None:
+async def test_run_under_help_updates_views() -> None:
     app = boutique(trials=300)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.post_message(events.Key("1", "1"))  # starts a run; the key goes straight in, as above
+        app.post_message(events.Key("1", "1"))  # starts a run; posted directly, since Pilot.press waits for idle
         await asyncio.sleep(0.01)
         app.post_message(events.Key("question_mark", "?"))
         for _ in range(500):
@@ -544,7 +544,7 @@ async def test_missing_scenario_shows_problem(tmp_path: Path) -> None:
 # Layout
 
 
-def test_layout_puts_internet_left_and_datastores_right() -> None:
+def test_layout_places_internet_and_datastores() -> None:
     nodes = ["internet", "web", "api", "db", "worker"]
     edges = [("internet", "web"), ("web", "api"), ("api", "db"), ("worker", "api")]
     layout = layout_graph(nodes, edges, {n: len(n) + 2 for n in nodes}, 80, 10, right=["db"])

@@ -28,7 +28,7 @@ from tui.replay import ReplayPane
 from tui.runs import DEFAULT_TRIALS, TRIAL_STEPS, Cancelled, Request, Runner, Snapshot, attack_paths
 from tui.states import INTERNET, path_moves, run_states
 
-# Below this size the main screen asks for a larger window instead of drawing.
+# Below this size the main screen shows a request for a larger window instead of the views.
 MIN_WIDTH, MIN_HEIGHT = 60, 18
 # From this width the posture panel sits beside the views; below it, `p` shows it.
 WIDE = 120
@@ -157,7 +157,7 @@ class LabApp(App[None]):
         self.request_run()
 
     def _first_target(self) -> str | None:
-        """Return the service that holds the attacker's first objective, which the graph selects first."""
+        """Return the service that stores the attacker's first objective, which the graph selects first."""
         assert self.scenario is not None
         assets = self.scenario.assets
         for asset in self.scenario.attacker(self.attacker).objective:

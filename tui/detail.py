@@ -29,9 +29,11 @@ def describe_service(scenario: lab.Scenario, name: str) -> Text:
     if service.description:
         text.append(f"{service.description}\n", style="italic")
     text.append(f"identity {service.identity}\n")
+
     _section(text, "data", [f"{a.name} (sensitivity {a.sensitivity})" for a in service.assets])
     _section(text, "vulnerabilities", [f"{v.id} ({v.severity.value})" for v in service.vulnerabilities])
     _section(text, "shadow APIs", [f"{api.name} ({api.effect})" for api in service.shadow_apis])
+
     held = [c for c in scenario.credentials if name in c.holders]
     _section(text, "credentials held", [
         f"{c.name}: {c.kind.value} in {c.storage.value}, grants "
@@ -42,6 +44,7 @@ def describe_service(scenario: lab.Scenario, name: str) -> Text:
     granted = [c for c in scenario.credentials if any(g.target == name for g in c.grants)]
     _section(text, "credentials that grant access to it", [f"{c.name} (held by {', '.join(c.holders)})"
                                                           for c in granted])
+
     callers = [c for c in scenario.calls if c.target == name]
     incoming = [f"{c.source} ({c.protocol}{f':{c.port}' if c.port else ''}"
                 + (f", {', '.join(c.operations)}" if c.operations else "")

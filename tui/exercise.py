@@ -42,12 +42,14 @@ class ExercisePanel(Static):
             return
         self.check = check
         attacker = self.scenario.attacker(exercise.attacker).name
+
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
         table.add_column()
         table.add_column()
         table.add_row("attacker", attacker, "", "")
+
         spent = control_cost(exercise, enabled)
         table.add_row("budget", f"{fmt.cost(spent)} spent of {fmt.cost(exercise.budget)}",
                       f"{fmt.cost(exercise.budget - spent)} left", mark(spent <= exercise.budget))
@@ -59,6 +61,7 @@ class ExercisePanel(Static):
             now = fmt.percent(check.objective_probability) if check else "…"
             table.add_row("objective reached", f"at most {fmt.percent(exercise.max_objective_probability)}",
                           f"now {now}", mark(check.objective_met) if check else Text("…"))
+
         verdict = Text()
         if check is None:
             verdict.append("simulating…", style="dim")
@@ -66,10 +69,12 @@ class ExercisePanel(Static):
             verdict.append("✔ Goal met within budget", style="bold #27ae60")
         else:
             verdict.append("✘ Goal not met yet", style="bold #e74c3c")
+
         costs = Table("control", "cost", "on", box=None, padding=(0, 2), header_style="bold")
         for control in lab.Control:
             price = exercise.costs.get(control.value, 0.0)
             costs.add_row(fmt.CONTROL_NAMES[control], fmt.cost(price), "✔" if control in enabled else "·")
+
         body = Table.grid()
         body.add_row(verdict)
         if exercise.description:

@@ -30,15 +30,17 @@ NODE_STYLES = {
 CALL_STYLE = Style(color="#7f8c8d")
 MOVE_STYLE = Style(color="#e74c3c", bold=True)
 CURRENT_STYLE = Style(color="#f39c12", bold=True)
+# The selected node keeps its state colour: its label is underlined and, while
+# the graph has focus, its symbol cell is drawn in reverse.
 SELECTED = Style(underline=True)
-SELECTED_FOCUSED = Style(reverse=True, underline=True)
+SELECTED_SYMBOL = Style(reverse=True)
 PERCENT_WIDTH = 5
 TOO_SMALL = "Enlarge the window to draw the graph"
 
 
 @dataclass(frozen=True)
 class LabelMode:
-    """How node labels are drawn: percentages on a second row or inline, and full or short names."""
+    """Label layout of the nodes: percentages on a second row or inline, and full or short names."""
 
     percentages: bool
     two_rows: bool
@@ -59,8 +61,8 @@ LABEL_MODES = [
 def short_names(names: list[str]) -> dict[str, str]:
     """Drop a suffix that many names share (`service` in `cartservice`), when the results stay unique.
 
-    The suffix is the one that ends the most names, the longest on a tie;
-    it must end at least three names and be at least three characters
+    The suffix is the one that ends the most names, and the longest on a
+    tie. It must end at least three names and be at least three characters
     long. Separators left at the end (`orders-`) go too.
     """
     counts: dict[str, int] = {}
@@ -242,13 +244,16 @@ class GraphView(Widget, can_focus=True):
         for placement in layout.nodes.values():
             rows = self._label(placement.name, self._mode, placement.width)
             style = NODE_STYLES[self.state_of(placement.name)]
-            if placement.name == self.selected:
-                style = style + (SELECTED_FOCUSED if self.has_focus else SELECTED)
+            selected = placement.name == self.selected
+            if selected:
+                style = style + SELECTED
             for line, text in enumerate(rows[: placement.height]):
                 padded = text.ljust(placement.width)[: placement.width]
                 for offset, char in enumerate(padded):
                     chars[placement.row + line][placement.x + offset] = char
                     styles[placement.row + line][placement.x + offset] = style
+            if selected and self.has_focus:
+                styles[placement.row][placement.x] = style + SELECTED_SYMBOL
         self._lines = [self._strip(chars[y], styles[y]) for y in range(height)]
         return self._lines
 
@@ -271,7 +276,12 @@ class GraphView(Widget, can_focus=True):
         current = (self.current.source, self.current.target) if self.current else None
         for route in [*routes, *overlay]:
             edge = (route.source, route.target)
-            style = CURRENT_STYLE if edge == current else MOVE_STYLE if edge in moved else CALL_STYLE
+            if edge == current:
+                style = CURRENT_STYLE
+            elif edge in moved:
+                style = MOVE_STYLE
+            else:
+                style = CALL_STYLE
             for x, y in route.cells:
                 if _rank(style) > _rank(styles[y][x]):
                     styles[y][x] = style

@@ -45,12 +45,19 @@ class BlastHistogram(Widget):
         if not self.baseline:
             return Text("no results yet", style="dim")
         values = self.largest + 1
-        group = 3 if values * 3 <= width - 4 else 2 if values * 2 <= width - 4 else 0
+        # Each value gets two bars and a gap, or just the two bars when space is short.
+        if values * 3 <= width - 4:
+            group = 3
+        elif values * 2 <= width - 4:
+            group = 2
+        else:
+            group = 0
         bar_rows = height - 2
         if group == 0 or bar_rows < 1:
             return Text("enlarge the window for the chart", style="dim")
         left, right = shares(self.baseline, self.largest), shares(self.current, self.largest)
         peak = max(max(left), max(right), 1e-9)
+
         text = Text()
         for row in range(bar_rows, 0, -1):
             text.append("    ")
@@ -60,6 +67,7 @@ class BlastHistogram(Widget):
                 if group == 3:
                     text.append(" ")
             text.append("\n")
+
         text.append("    ")
         axis = ""
         for value in range(values):
@@ -67,6 +75,7 @@ class BlastHistogram(Widget):
             axis += label.ljust(group)[:group]
         text.append(axis, style="dim")
         text.append("\n")
+
         text.append("    ▆", style=BASELINE_STYLE)
         text.append(f" {self.names[0]}  ")
         text.append("▆", style=CURRENT_STYLE)

@@ -40,7 +40,7 @@ MAX_ROUTED_EDGES = 400
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """Where a node's label sits: its first row, first column, width and height in cells."""
+    """Position of a node's label: its first row, first column, width and height in cells."""
 
     name: str
     layer: int

@@ -19,7 +19,7 @@ NAME_WIDTH = max(len(name) for name in fmt.CONTROL_NAMES.values())
 
 
 class PosturePanel(Vertical):
-    """Switches for the controls; toggling one asks the app for a new run."""
+    """Switches for the controls; toggling one requests a new run from the app."""
 
     class ControlToggled(Message):
         """The user switched a control on or off."""

@@ -41,7 +41,7 @@ class PostureRun:
 
 @dataclass(frozen=True)
 class ExerciseCheck:
-    """How the current posture fares against the scenario's exercise."""
+    """Verdict of the current posture against the scenario's exercise."""
 
     exercise: Exercise
     attacker: str
@@ -77,7 +77,7 @@ class ExerciseCheck:
 
 @dataclass(frozen=True)
 class Request:
-    """What the UI shows: the current posture against a baseline, for one attacker."""
+    """Request for a snapshot: the current posture against a baseline, for one attacker."""
 
     posture: lab.Posture
     baseline: lab.Posture

@@ -17,13 +17,13 @@ MAJORITY = 0.5
 
 
 class NodeState(Enum):
-    """What the attacker achieved on a service; each state has a symbol so it reads without colour."""
+    """State of a service in an attack; each state has a symbol, so it reads without colour."""
 
     CLEAN = ("○", "clean")
     ACCESSED = ("◐", "data accessed")
     COMPROMISED = ("●", "compromised")
-    OBJECTIVE = ("★", "objective reached")
-    ISOLATED = ("⊘", "isolated")
+    OBJECTIVE = ("◉", "objective reached")
+    ISOLATED = ("☒", "isolated")
     ENTRY = ("◆", "attacker entry")
 
     @property
@@ -44,7 +44,7 @@ class Move:
 
 
 def objective_holders(scenario: lab.Scenario, attacker: str) -> dict[str, str]:
-    """Map each objective asset of the attacker to the service that holds it."""
+    """Map each objective asset of the attacker to the service that stores it."""
     wanted = set(scenario.attacker(attacker).objective)
     return {asset.name: asset.holder for asset in scenario.assets.values() if asset.name in wanted}
 
@@ -103,11 +103,11 @@ def trial_states(scenario: lab.Scenario, attacker: str, result: lab.TrialResult,
 def _reached_by(result: lab.TrialResult, step: int) -> Callable[[str, float], bool]:
     """Return a test of whether something that happened to a service at time t is visible after `step` events.
 
-    Several events can end at the same instant (a container escape
-    compromises every workload on the node at once), so a time equal to the
-    step's time counts only when one of the first `step` events caused it,
-    that is, ended then with the service as its target. Changes no event
-    explains, such as the entry foothold at time 0, count from the start.
+    Several events can end at the same instant: a container escape
+    compromises every workload on the node at once. So a time equal to the
+    step's time counts only when one of the first `step` events ended then
+    with the service as its target. Changes that no event explains, such as
+    the entry foothold at time 0, count from the start.
     """
     now = step_time(result, step)
     seen = {(event.target, event.end) for event in result.events[:max(0, step)]}
