@@ -17,6 +17,7 @@ from lab.engine.trial import TrialResult, run_trial
 from lab.engine.world import World
 from lab.errors import EngineError
 from lab.model import Attacker, Scenario
+from lab.schema import Strategy
 
 Progress = Callable[[int], None]
 ChunkDone = Callable[[list[TrialResult]], None]
@@ -36,12 +37,32 @@ class RunRequest:
     keep_events: bool = False
 
 
+# Worlds and plans already built in this process, so that the chunks of one
+# run share them. Keyed by the scenario file's digest, posture and attacker.
+_PREPARED: dict[tuple[str, str, Posture, Attacker], tuple[World, dict[str, float]]] = {}
+
+
+def _prepare(request: RunRequest) -> tuple[World, dict[str, float]]:
+    scenario = request.scenario
+    key = (scenario.digest, scenario.name, request.posture, request.attacker)
+    prepared = _PREPARED.get(key) if scenario.digest else None
+    if prepared is None:
+        world = World(scenario, request.posture, request.attacker)
+        # Only the targeted attacker plans with the static graph's distances.
+        targeted = request.attacker.strategy is Strategy.TARGETED
+        prepared = (world, build_static_graph(world).distances if targeted else {})
+        if scenario.digest:
+            if len(_PREPARED) >= 32:
+                _PREPARED.clear()
+            _PREPARED[key] = prepared
+    return prepared
+
+
 def run_chunk(request: RunRequest) -> list[TrialResult]:
     """Simulate one chunk of trials; module-level so worker processes can call it."""
-    world = World(request.scenario, request.posture, request.attacker)
-    static = build_static_graph(world)
+    world, distances = _prepare(request)
     return [
-        run_trial(world, index, request.seed, request.keep_events, static.distances)
+        run_trial(world, index, request.seed, request.keep_events, distances)
         for index in range(request.start, request.stop)
     ]
 

@@ -110,9 +110,17 @@ class Trial:
             return False
         if action.effect is Effect.COMPROMISE:
             return target not in self.result.compromised
-        if action.effect in (Effect.ACCESS, Effect.EXFILTRATE):
-            return target not in self.result.compromised and not (
-                action.effect is Effect.ACCESS and target in self.result.accessed and not action.assets)
+        if target in self.result.compromised and action.effect is not Effect.OBTAIN:
+            return False
+        # An attempt that can add nothing is never made: once a service is
+        # accessed and its data exposed, calling it from another foothold
+        # changes no result and only adds noise.
+        if action.effect is Effect.ACCESS:
+            touched = self.result.touched
+            return target not in self.result.accessed or any(a not in touched for a in action.assets)
+        if action.effect is Effect.EXFILTRATE:
+            exfiltrated = self.result.exfiltrated
+            return target not in self.result.accessed or any(a not in exfiltrated for a in action.assets)
         return True
 
     def _proceed(self) -> None:
@@ -190,7 +198,7 @@ class Trial:
             self._apply(action, now)
         elif outcome in (Outcome.ABORTED, Outcome.EXPIRED):
             self.started.discard(action.key)
-            self._reoffer()
+            self._reoffer(action)
         self._proceed()
 
     def _outcome(self, action: Action, succeeded: bool) -> Outcome:
@@ -261,13 +269,13 @@ class Trial:
         origins.append(INTERNET)
         return origins
 
-    def _reoffer(self) -> None:
-        """Offer again every action open from the current state, after an attempt was cut short."""
-        self._offer(self.world.entry_actions())
-        for name in self.live:
-            self._offer(self.world.foothold_actions(name))
-        for credential in self.copies:
-            self._offer(self.world.credential_uses(credential, self._origins()))
+    def _reoffer(self, action: Action) -> None:
+        """Offer an attempt that was cut short again, from whatever origin can still make it."""
+        if action.credential is not None:
+            self._offer(self.world.credential_uses(action.credential, self._origins()))
+            return
+        self._offer([a for a in self.world.entry_actions() if a.key == action.key])
+        self._offer(self.world.foothold_actions_with_key(action.key, list(self.live)))
 
     def _origin_live(self, origin: str) -> bool:
         return origin in (INTERNET, INSIDER) or origin in self.live

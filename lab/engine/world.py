@@ -124,6 +124,7 @@ class World:
             if service.node is not None:
                 self.nodes.setdefault(service.node, []).append(service.name)
         self._foothold_cache: dict[str, list[Action]] = {}
+        self._by_key: dict[str, list[Action]] = {}  # foothold actions by key, across origins
 
     # Identity, reachability and authorization
 
@@ -239,7 +240,17 @@ class World:
                 if self.reaches(origin, name):
                     cached.extend(self._actions_against(origin, name))
             self._foothold_cache[origin] = cached
+            for action in cached:
+                self._by_key.setdefault(action.key, []).append(action)
         return cached
+
+    def foothold_actions_with_key(self, key: str, origins: list[str]) -> list[Action]:
+        """Return the foothold actions with `key` from each of `origins`, in the order of `origins`."""
+        for origin in origins:
+            self.foothold_actions(origin)
+        wanted = set(origins)
+        by_origin = {a.source: a for a in self._by_key.get(key, []) if a.source in wanted}
+        return [by_origin[o] for o in origins if o in by_origin]
 
     def _local_actions(self, origin: str) -> list[Action]:
         actions: list[Action] = []
