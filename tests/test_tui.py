@@ -322,6 +322,24 @@ async def test_replay_steps_follow_trial_events() -> None:
         assert all(state is NodeState.CLEAN for state in graph.states.values())  # the attack starts outside
 
 
+@pilot_test
+async def test_replay_settles_after_attacker_change() -> None:
+    app = boutique()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r", "end")
+        await pilot.press("a")  # a new sample trial with another number of events
+        await settle(pilot)
+        replay = app.query_one(ReplayPane)
+        table = app.query_one("#events", DataTable)
+        step = replay.step
+        await pilot.pause(0.2)
+        assert replay.step == step
+        assert table.cursor_row == step
+        assert replay.result is not None
+        assert step <= len(replay.result.events)
+
+
 def test_replay_state_waits_for_simultaneous_events() -> None:
     scenario = lab.load_scenario(BOUTIQUE)
     attacker = scenario.attacker("internet-exhaustive")

@@ -26,7 +26,7 @@ from tui.posture_panel import PosturePanel
 from tui.problems import ProblemsScreen
 from tui.replay import ReplayPane
 from tui.runs import DEFAULT_TRIALS, TRIAL_STEPS, Cancelled, Request, Runner, Snapshot, attack_paths
-from tui.states import INTERNET, path_moves, run_states
+from tui.states import INSIDER, INTERNET, path_moves, run_states
 
 # Below this size the main screen shows a request for a larger window instead of the views.
 MIN_WIDTH, MIN_HEIGHT = 60, 18
@@ -308,7 +308,12 @@ class LabApp(App[None]):
             return
         path = message.paths.get("code execution") or message.paths.get("API access") or []
         entry = self.scenario.attacker(self.attacker).entry  # type: ignore[union-attr]
-        start = entry.name if entry.kind == "service" and entry.name else INTERNET
+        if entry.kind == "service" and entry.name:
+            start = entry.name
+        elif entry.kind == "insider":
+            start = INSIDER
+        else:
+            start = INTERNET
         graph.show(graph.states, graph.percentages, moves=path_moves(path, start))
 
     def open_detail(self, name: str) -> None:
@@ -336,8 +341,10 @@ class LabApp(App[None]):
     # Actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("quit", "help"):
+        if action == "quit":
             return True
+        if action == "help":
+            return self.ready
         if not self.ready or not isinstance(self.screen, LabScreen):
             return False
         if action == "step":

@@ -45,7 +45,7 @@ def cost(value: float) -> str:
 
 
 def signed(value: float, unit: str = "") -> str:
+    """Format a change with its sign and one decimal, using a true minus sign."""
     if not math.isfinite(value):
         return "–"
-    text = f"{value:+.1f}" if not float(value).is_integer() else f"{value:+.0f}"
-    return text.replace("-", "−") + unit
+    return f"{value:+.1f}".replace("-", "−") + unit

@@ -49,7 +49,6 @@ class ReplayPane(Vertical):
         self.result: lab.TrialResult | None = None
         self.attacker = scenario.attackers[0].name
         self.step = 0
-        self._syncing = False
 
     def compose(self) -> ComposeResult:
         yield GraphView(self.model, id="replay-graph")
@@ -93,12 +92,10 @@ class ReplayPane(Vertical):
             return
         step = max(0, min(step, self.steps))
         self.step = step
-        self._syncing = True
         self.query_one(Slider).value = step
         table = self.query_one("#events", DataTable)
         if table.row_count > step:
             table.move_cursor(row=step)
-        self._syncing = False
         result = self.result
         moves = trial_moves(self.scenario, result, step)
         current: Move | None = None
@@ -116,12 +113,16 @@ class ReplayPane(Vertical):
             caption.append_text(describe(result.events[step - 1]))
         self.query_one("#replay-caption", Static).update(caption)
 
+    # Moving the slider or the cursor in code also posts these messages, and
+    # they arrive later. A message whose value is no longer the widget's own
+    # is stale; following it would bounce the replay between two steps.
+
     def on_slider_changed(self, event: Slider.Changed) -> None:
         event.stop()
-        if not self._syncing and event.value != self.step:
+        if event.value == event.slider.value and event.value != self.step:
             self.go_to(event.value)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        if not self._syncing and event.cursor_row != self.step:
+        if event.cursor_row == event.data_table.cursor_row and event.cursor_row != self.step:
             self.go_to(event.cursor_row)
