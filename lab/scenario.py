@@ -18,7 +18,7 @@ from lab.errors import Problem, ScenarioError
 from lab.model import (CLUSTER, Attacker, Call, Credential, DataAsset, Entry, Exercise, Grant, Scenario,
                        Service, ShadowApi, Vulnerability)
 from lab.validation import problems_from, suggest
-from lab.yamlsource import Document, Path, load_yaml
+from lab.yamlsource import MAX_BYTES, Document, Path, load_yaml
 
 # MAL coreLang time-to-compromise profiles (malcompiler Distributions.java),
 # in days: critical = EasyAndCertain, Exponential(1.0); high = HardAndCertain,
@@ -41,7 +41,10 @@ def load_scenario(path: str | FilePath) -> Scenario:
     """
     file = str(path)
     try:
-        raw = FilePath(path).read_bytes()
+        with open(path, "rb") as stream:
+            # One byte past the limit is enough to report the file as too large,
+            # and an endless device such as /dev/zero is never read to its end.
+            raw = stream.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError([Problem(file, 0, 0, "", "file not found", "check the path")]) from None
     except IsADirectoryError:
@@ -118,8 +121,8 @@ class _References:
         for call in spec.calls:
             self._callees.setdefault(call.from_, []).append(call.to)
 
-    def add(self, path: Path, message: str, hint: str = "") -> None:
-        self.problems.append(self.doc.problem(path, message, hint))
+    def add(self, path: Path, message: str, hint: str = "", at_key: bool = False) -> None:
+        self.problems.append(self.doc.problem(path, message, hint, at_key=at_key))
 
     def check(self) -> None:
         self._unique("services", [s.name for s in self.spec.services])
@@ -260,7 +263,14 @@ class _References:
 
     def _exercise(self) -> None:
         exercise = self.spec.exercise
-        if exercise is None or exercise.attacker is None:
+        if exercise is None:
+            return
+        for name in exercise.costs:
+            if name not in schema.CONTROL_NAMES:
+                self.add(("exercise", "costs", name), f"unknown control {name!r}",
+                         suggest(name, schema.CONTROL_NAMES) or f"controls are: {', '.join(schema.CONTROL_NAMES)}",
+                         at_key=True)
+        if exercise.attacker is None:
             return
         names = [a.name for a in self.spec.attackers]
         if exercise.attacker not in names:
