@@ -6,11 +6,10 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent
 from textual.worker import get_current_worker
 
 import lab
@@ -19,8 +18,9 @@ from tui.compare_panel import ComparePanel
 from tui.detail import ServiceDetail
 from tui.exercise import ExercisePanel
 from tui.export import ExportScreen, export_runs
-from tui.graph_view import GraphModel, GraphView, Legend
+from tui.graph_view import GraphView
 from tui.help import HelpScreen
+from tui.main_screen import LabScreen, Title
 from tui.messages import DetailReady, PathReady, Progressed, Simulated
 from tui.posture_panel import PosturePanel
 from tui.problems import ProblemsScreen
@@ -28,49 +28,8 @@ from tui.replay import ReplayPane
 from tui.runs import DEFAULT_TRIALS, TRIAL_STEPS, Cancelled, Request, Runner, Snapshot, attack_paths
 from tui.states import INSIDER, INTERNET, path_moves, run_states
 
-# Below this size the main screen shows a request for a larger window instead of the views.
-MIN_WIDTH, MIN_HEIGHT = 60, 18
-# From this width the posture panel sits beside the views; below it, `p` shows it.
-WIDE = 120
 PREFERRED_PRESETS = ("implicit-trust", "zero-trust")
 TABS = {"graph": "graph-tab", "replay": "replay-tab", "compare": "compare-tab", "exercise": "exercise-tab"}
-
-
-class LabScreen(Screen[None]):
-    """The main screen: a title line, the views in tabs, the posture panel and the key footer."""
-
-    def __init__(self, scenario: lab.Scenario) -> None:
-        super().__init__()
-        self.scenario = scenario
-        self.model = GraphModel.of(scenario)
-
-    def compose(self) -> ComposeResult:
-        yield Static("", id="title")
-        yield Static("", id="too-small")
-        with Horizontal(id="main"):
-            with TabbedContent(id="tabs", initial="graph-tab"):
-                with TabPane("Graph (g)", id="graph-tab"), Vertical():
-                    yield GraphView(self.model, percentages=True, id="graph")
-                    yield Static("", id="graph-status")
-                    yield Legend(id="legend")
-                with TabPane("Replay (r)", id="replay-tab"):
-                    yield ReplayPane(self.scenario, self.model, id="replay")
-                with TabPane("Compare (c)", id="compare-tab"):
-                    yield ComparePanel(self.scenario, id="compare")
-                with TabPane("Exercise (x)", id="exercise-tab"):
-                    yield ExercisePanel(self.scenario, id="exercise")
-            yield PosturePanel(self.scenario, id="posture")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        app = self.app
-        if isinstance(app, LabApp):
-            app.start()
-
-    def on_resize(self) -> None:
-        app = self.app
-        if isinstance(app, LabApp):
-            app.update_layout_classes()
 
 
 class LabApp(App[None]):
@@ -118,7 +77,6 @@ class LabApp(App[None]):
         self._run_total = self._run_done = 0
         self.running = False
         self.snapshot: Snapshot | None = None
-        self.panel_choice: bool | None = None
         if self.scenario is not None:
             scenario = self.scenario
             self.seed = scenario.seed if seed is None else seed
@@ -147,9 +105,8 @@ class LabApp(App[None]):
         """Whether the main screen is installed, which it is not when the scenario failed to load."""
         return any(isinstance(screen, LabScreen) for screen in self.screen_stack)
 
-    def start(self) -> None:
+    def on_lab_screen_ready(self) -> None:
         """Show the initial posture and start the first run, once the main screen is composed."""
-        self.update_layout_classes()
         self.main.query_one(PosturePanel).show_posture(self.posture, self.preset)
         graph = self.main.query_one("#graph", GraphView)
         graph.focus()
@@ -164,25 +121,6 @@ class LabApp(App[None]):
             if asset in assets:
                 return assets[asset].holder
         return None
-
-    def update_layout_classes(self) -> None:
-        """Fit the main screen to the window: a message when too small, the posture panel when wide."""
-        if not self.ready:
-            return
-        screen = self.main
-        width, height = self.size
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
-        screen.set_class(small, "-too-small")
-        wide = width >= WIDE
-        show_panel = self.panel_choice if self.panel_choice is not None else wide
-        screen.set_class(not show_panel, "-hide-panel")
-        for title in screen.query("#title").results(Static):
-            if self.scenario is not None and title.is_mounted:
-                self._update_title()
-        if small:
-            for message in screen.query("#too-small").results(Static):
-                message.update(Text(f"This window is {width}×{height}. Enlarge it to at least "
-                                    f"{MIN_WIDTH}×{MIN_HEIGHT} to use the lab; q quits.", style="bold"))
 
     # Runs
 
@@ -242,26 +180,12 @@ class LabApp(App[None]):
             self._find_path(graph.selected)
 
     def _update_title(self) -> None:
-        """Show the scenario, attacker, posture and run size, dropping the least useful parts to fit."""
         assert self.scenario is not None
-        posture = self.preset or f"custom ({len(self.posture.enabled)} controls)"
-        progress = ""
+        progress = None
         if self.running:
-            progress = f"simulating {min(self._run_done / max(self._run_total, 1), 1.0):.0%}"
-        width = self.size.width
-        for words, seed in ((True, True), (True, False), (False, False)):
-            text = Text()
-            text.append(f" {self.scenario.name} ", style="bold reverse")
-            text.append("  attacker " if words else "  ", style="dim")
-            text.append(self.attacker, style="bold")
-            text.append("  posture " if words else "  ", style="dim")
-            text.append(posture, style="bold #f39c12")
-            if progress:
-                text.append(f"  {progress}", style="bold #f39c12")
-            text.append(f"  {self.trials} trials" + (f", seed {self.seed}" if seed else ""), style="dim")
-            if text.cell_len <= width:
-                break
-        self.main.query_one("#title", Static).update(text)
+            progress = min(self._run_done / max(self._run_total, 1), 1.0)
+        posture = self.preset or f"custom ({len(self.posture.enabled)} controls)"
+        self.main.show_title(Title(self.scenario.name, self.attacker, posture, self.trials, self.seed, progress))
 
     # Graph selection and details
 
@@ -348,7 +272,7 @@ class LabApp(App[None]):
         if not self.ready or not isinstance(self.screen, LabScreen):
             return False
         if action == "step":
-            return self.screen.query_one(TabbedContent).active == "replay-tab"
+            return self.main.active_tab == "replay-tab"
         return True
 
     def action_help(self) -> None:
@@ -423,9 +347,7 @@ class LabApp(App[None]):
             self.main.query_one(target).focus()
 
     def action_panel(self) -> None:
-        shown = not self.main.has_class("-hide-panel")
-        self.panel_choice = not shown
-        self.update_layout_classes()
+        self.main.toggle_panel()
 
     def action_step(self, delta: int) -> None:
         replay = self.main.query_one(ReplayPane)

@@ -9,7 +9,8 @@ from textual.widgets import DataTable, Static
 
 import lab
 from tui import format as fmt
-from tui.graph_view import GraphModel, GraphView, Legend
+from tui.graph_view import GraphModel, GraphView
+from tui.legend import Legend
 from tui.slider import Slider
 from tui.states import Move, trial_moves, trial_states
 
