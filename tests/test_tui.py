@@ -391,6 +391,51 @@ async def test_service_detail_lists_postures_and_path() -> None:
 
 
 @pilot_test
+async def test_clicking_node_opens_detail() -> None:
+    app = boutique()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        graph = app.query_one("#graph", GraphView)
+        layout = graph.layout_result
+        assert layout is not None
+        target = layout.nodes["checkoutservice"]
+        await pilot.click("#graph", offset=(target.x + 1, target.row))
+        await settle(pilot)
+        assert graph.selected == "checkoutservice"
+        assert isinstance(app.screen, ServiceDetail)
+        assert app.screen.service_name == "checkoutservice"
+
+
+@pilot_test
+async def test_clicking_slider_moves_replay() -> None:
+    app = boutique()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        replay = app.query_one(ReplayPane)
+        slider = app.query_one("#replay-slider")
+        width = slider.content_size.width
+        await pilot.click("#replay-slider", offset=(width - 1, 0))
+        await pilot.pause()
+        assert replay.result is not None
+        assert replay.step == len(replay.result.events)
+        await pilot.click("#replay-slider", offset=(0, 0))
+        await pilot.pause()
+        assert replay.step == 0
+
+
+def test_no_path_opens_bundled_scenario() -> None:
+    from lab.cli import bundled_scenario
+
+    app = LabApp(None)
+    assert app.path == str(bundled_scenario("online-boutique"))
+    assert app.scenario is not None
+    assert app.scenario.name == "online-boutique"
+    assert app.trials == 500
+    assert app.seed == app.scenario.seed
+
+
+@pilot_test
 async def test_exercise_solution_meets_goal() -> None:
     app = boutique()
     async with app.run_test(size=SIZE) as pilot:
