@@ -21,14 +21,14 @@ from tui.export import ExportScreen, export_runs
 from tui.graph_view import GraphView
 from tui.help import HelpScreen
 from tui.main_screen import LabScreen, Title
-from tui.messages import DetailReady, PathReady, Progressed, Simulated
+from tui.messages import DetailReady, PathReady, Progressed, RunFailed, Simulated
 from tui.posture_panel import PosturePanel
 from tui.problems import ProblemsScreen
 from tui.replay import ReplayPane
-from tui.runs import DEFAULT_TRIALS, TRIAL_STEPS, Cancelled, Request, Runner, Snapshot, attack_paths
+from tui.runs import (DEFAULT_TRIALS, TRIAL_STEPS, Cancelled, Request, Runner, Snapshot, attack_paths,
+                      matching_preset)
 from tui.states import INSIDER, INTERNET, path_moves, run_states
 
-PREFERRED_PRESETS = ("implicit-trust", "zero-trust")
 TABS = {"graph": "graph-tab", "replay": "replay-tab", "compare": "compare-tab", "exercise": "exercise-tab"}
 
 
@@ -93,6 +93,13 @@ class LabApp(App[None]):
         return LabScreen(self.scenario)
 
     @property
+    def loaded(self) -> lab.Scenario:
+        """The scenario; only the problems screen runs when it failed to load."""
+        if self.scenario is None:
+            raise RuntimeError("the scenario did not load")
+        return self.scenario
+
+    @property
     def main(self) -> LabScreen:
         """The main screen, which stays below the help, detail and export screens."""
         for screen in self.screen_stack:
@@ -115,9 +122,8 @@ class LabApp(App[None]):
 
     def _first_target(self) -> str | None:
         """Return the service that stores the attacker's first objective, which the graph selects first."""
-        assert self.scenario is not None
-        assets = self.scenario.assets
-        for asset in self.scenario.attacker(self.attacker).objective:
+        assets = self.loaded.assets
+        for asset in self.loaded.attacker(self.attacker).objective:
             if asset in assets:
                 return assets[asset].holder
         return None
@@ -125,8 +131,7 @@ class LabApp(App[None]):
     # Runs
 
     def current_request(self) -> Request:
-        assert self.scenario is not None
-        return Request(self.posture, self.scenario.posture(self.baseline), self.attacker, self.trials, self.seed)
+        return Request(self.posture, self.loaded.posture(self.baseline), self.attacker, self.trials, self.seed)
 
     def request_run(self) -> None:
         """Start a run for the current choices; a run still in progress is cancelled."""
@@ -140,7 +145,7 @@ class LabApp(App[None]):
         self._update_title()
         self._simulate(request, self.generation)
 
-    @work(thread=True, exclusive=True, group="simulation", exit_on_error=True)
+    @work(thread=True, exclusive=True, group="simulation")
     def _simulate(self, request: Request, generation: int) -> None:
         worker = get_current_worker()
         try:
@@ -149,8 +154,20 @@ class LabApp(App[None]):
                 cancelled=lambda: worker.is_cancelled)
         except Cancelled:
             return
+        except lab.LabError as exc:
+            self.post_message(RunFailed(generation, str(exc)))
+            return
         if not worker.is_cancelled:
             self.post_message(Simulated(generation, snapshot))
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if message.generation != self.generation:
+            return
+        self.running = False
+        self.main.query_one(PosturePanel).finish_progress()
+        self._update_title()
+        self.log.error(f"simulation failed: {message.error}")
+        self.notify(f"The simulation failed: {message.error}", severity="error", timeout=10)
 
     def on_progressed(self, message: Progressed) -> None:
         if message.generation == self.generation:
@@ -169,7 +186,7 @@ class LabApp(App[None]):
         panel.show_snapshot(snapshot, self.attacker)
         current = snapshot.current
         graph = self.main.query_one("#graph", GraphView)
-        graph.show(run_states(self.scenario, current.stats, current.isolated),  # type: ignore[arg-type]
+        graph.show(run_states(self.loaded, current.stats, current.isolated),
                    percentages=current.stats.service_reach)
         self.main.query_one(ReplayPane).show_trial(snapshot.sample, self.attacker)
         self.main.query_one(ComparePanel).show_snapshot(snapshot)
@@ -180,12 +197,11 @@ class LabApp(App[None]):
             self._find_path(graph.selected)
 
     def _update_title(self) -> None:
-        assert self.scenario is not None
         progress = None
         if self.running:
             progress = min(self._run_done / max(self._run_total, 1), 1.0)
         posture = self.preset or f"custom ({len(self.posture.enabled)} controls)"
-        self.main.show_title(Title(self.scenario.name, self.attacker, posture, self.trials, self.seed, progress))
+        self.main.show_title(Title(self.loaded.name, self.attacker, posture, self.trials, self.seed, progress))
 
     # Graph selection and details
 
@@ -222,7 +238,7 @@ class LabApp(App[None]):
 
     @work(thread=True, exclusive=True, group="path")
     def _path_worker(self, posture: lab.Posture, attacker: str, name: str, generation: int) -> None:
-        paths = attack_paths(self.scenario, posture, attacker, name)  # type: ignore[arg-type]
+        paths = attack_paths(self.loaded, posture, attacker, name)
         if not get_current_worker().is_cancelled:
             self.post_message(PathReady(generation, name, paths))
 
@@ -231,7 +247,7 @@ class LabApp(App[None]):
         if message.generation != self.generation or graph.selected != message.name:
             return
         path = message.paths.get("code execution") or message.paths.get("API access") or []
-        entry = self.scenario.attacker(self.attacker).entry  # type: ignore[union-attr]
+        entry = self.loaded.attacker(self.attacker).entry
         if entry.kind == "service" and entry.name:
             start = entry.name
         elif entry.kind == "insider":
@@ -241,22 +257,21 @@ class LabApp(App[None]):
         graph.show(graph.states, graph.percentages, moves=path_moves(path, start))
 
     def open_detail(self, name: str) -> None:
-        screen = ServiceDetail(self.scenario, name, self.attacker, self.posture)  # type: ignore[arg-type]
+        screen = ServiceDetail(self.loaded, name, self.attacker, self.posture)
         self.push_screen(screen)
-        self._detail_worker(screen, name)
+        self._detail_worker(screen, name, self.posture, self.attacker, self.trials)
 
-    @work(thread=True, group="detail")
-    def _detail_worker(self, screen: ServiceDetail, name: str) -> None:
-        scenario = self.scenario
-        assert scenario is not None
-        paths = attack_paths(scenario, self.posture, self.attacker, name)
-        screen.post_message(DetailReady(paths=paths))
+    @work(thread=True, exclusive=True, group="detail")
+    def _detail_worker(self, screen: ServiceDetail, name: str, posture: lab.Posture, attacker: str,
+                       trials: int) -> None:
+        scenario = self.loaded
+        screen.post_message(DetailReady(paths=attack_paths(scenario, posture, attacker, name)))
         postures = list(scenario.postures.values())
-        if self.posture.name not in scenario.postures:
-            postures.append(self.posture)
+        if posture.name not in scenario.postures:
+            postures.append(posture)
         worker = get_current_worker()
         try:
-            runs = self.runner.posture_table(postures, self.attacker, self.trials, self.seed,
+            runs = self.runner.posture_table(postures, attacker, trials, self.seed,
                                              cancelled=lambda: worker.is_cancelled)
         except Cancelled:
             return
@@ -291,35 +306,30 @@ class LabApp(App[None]):
         self._set_posture(lab.Posture("custom", frozenset(enabled), self.posture.parameters))
 
     def _set_posture(self, posture: lab.Posture, preset: str | None = None) -> None:
-        assert self.scenario is not None
         if preset is None:
-            preset = _matching_preset(self.scenario, posture)
+            preset = matching_preset(self.loaded, posture)
         if preset is not None:
-            posture = self.scenario.postures[preset]
+            posture = self.loaded.postures[preset]
         self.posture, self.preset = posture, preset
         self.main.query_one(PosturePanel).show_posture(posture, preset)
         self.request_run()
 
     def action_preset(self, name: str) -> None:
-        assert self.scenario is not None
-        if name in self.scenario.postures:
-            self._set_posture(self.scenario.postures[name], name)
+        if name in self.loaded.postures:
+            self._set_posture(self.loaded.postures[name], name)
 
     def action_next_preset(self) -> None:
-        assert self.scenario is not None
-        names = list(self.scenario.postures)
+        names = list(self.loaded.postures)
         index = names.index(self.preset) + 1 if self.preset in names else 0
         self.action_preset(names[index % len(names)])
 
     def action_next_attacker(self) -> None:
-        assert self.scenario is not None
-        names = [attacker.name for attacker in self.scenario.attackers]
+        names = [attacker.name for attacker in self.loaded.attackers]
         self.attacker = names[(names.index(self.attacker) + 1) % len(names)]
         self.request_run()
 
     def action_next_baseline(self) -> None:
-        assert self.scenario is not None
-        names = list(self.scenario.postures)
+        names = list(self.loaded.postures)
         self.baseline = names[(names.index(self.baseline) + 1) % len(names)]
         self.request_run()
 
@@ -369,9 +379,10 @@ class LabApp(App[None]):
     def _export_worker(self, snapshot: Snapshot, folder: Path) -> None:
         runs = [snapshot.baseline, snapshot.current]
         try:
-            written = export_runs(self.scenario, runs, folder)  # type: ignore[arg-type]
+            written = export_runs(self.loaded, runs, folder)
         except (lab.LabError, OSError) as exc:
-            self.call_from_thread(self.notify, f"Export failed: {exc}", severity="error", timeout=8)
+            self.log.error(f"export to {folder} failed: {exc}")
+            self.call_from_thread(self.notify, f"Export to {folder} failed: {exc}", severity="error", timeout=8)
             return
         self.call_from_thread(self.notify, f"Wrote {len(written)} files to {folder}", timeout=6)
 
@@ -382,17 +393,6 @@ class LabApp(App[None]):
 
     def on_posture_panel_preset_chosen(self, message: PosturePanel.PresetChosen) -> None:
         self.action_preset(message.name)
-
-
-def _matching_preset(scenario: lab.Scenario, posture: lab.Posture) -> str | None:
-    """Return the scenario posture equal to `posture`, preferring implicit-trust and zero-trust."""
-    names = [n for n in PREFERRED_PRESETS if n in scenario.postures]
-    names += [n for n in scenario.postures if n not in names]
-    for name in names:
-        candidate = scenario.postures[name]
-        if candidate.enabled == posture.enabled and candidate.parameters == posture.parameters:
-            return name
-    return None
 
 
 def _bundled_path() -> str:

@@ -25,6 +25,15 @@ class Simulated(Message):
         self.snapshot = snapshot
 
 
+class RunFailed(Message):
+    """Run `generation` stopped with a library error."""
+
+    def __init__(self, generation: int, error: str) -> None:
+        super().__init__()
+        self.generation = generation
+        self.error = error
+
+
 class PathReady(Message):
     """The shortest attack paths to service `name` under run `generation`'s posture."""
 

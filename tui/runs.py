@@ -17,6 +17,7 @@ from lab.model import Exercise
 TRIAL_STEPS = (100, 200, 500, 1000, 2000, 5000, 10_000)
 DEFAULT_TRIALS = 500
 CACHE_SIZE = 64
+PREFERRED_PRESETS = ("implicit-trust", "zero-trust")
 
 ProgressCallback = Callable[[int], None]
 CancelCheck = Callable[[], bool]
@@ -205,6 +206,21 @@ class Runner:
                       cancelled: CancelCheck | None = None) -> list[PostureRun]:
         """Run every posture in `postures` (cached where possible), in order."""
         return [self.posture_run(p, attacker, trials, seed, progress, cancelled) for p in postures]
+
+
+def matching_preset(scenario: lab.Scenario, posture: lab.Posture) -> str | None:
+    """Return the scenario posture with the same controls and parameters, preferring implicit-trust and zero-trust.
+
+    Several postures can be equal: implicit-trust and traditional have no
+    controls, optimal and zero-trust have all of them.
+    """
+    names = [name for name in PREFERRED_PRESETS if name in scenario.postures]
+    names += [name for name in scenario.postures if name not in names]
+    for name in names:
+        candidate = scenario.postures[name]
+        if candidate.enabled == posture.enabled and candidate.parameters == posture.parameters:
+            return name
+    return None
 
 
 def _renamed(run: PostureRun, posture: lab.Posture) -> PostureRun:
