@@ -33,7 +33,7 @@ TABS = {"graph": "graph-tab", "replay": "replay-tab", "compare": "compare-tab", 
 
 
 class LabApp(App[None]):
-    """Explore how far an attacker moves through a scenario's services under a chosen posture."""
+    """Terminal UI that shows how far an attacker moves through a scenario's services under a posture."""
 
     CSS_PATH = "app.tcss"
     TITLE = "Microservice security lab"

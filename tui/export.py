@@ -34,7 +34,7 @@ def export_runs(scenario: lab.Scenario, runs: list[PostureRun], folder: Path) ->
 
 
 class ExportScreen(ModalScreen[Path | None]):
-    """Asks for the folder to export into; Enter confirms and Escape cancels."""
+    """Prompt for the folder to export into; Enter confirms and Escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 

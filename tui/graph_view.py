@@ -102,7 +102,7 @@ class GraphModel:
 
 
 class GraphView(Widget, can_focus=True):
-    """Draws the graph with each service's state; arrow keys select a node and Enter opens it."""
+    """Service graph with each service's state; arrow keys select a node and Enter opens it."""
 
     BINDINGS = [
         Binding("up", "move(0, -1)", "Up", show=False),

@@ -32,6 +32,7 @@ KEYS: tuple[tuple[str, str], ...] = (
 
 
 def help_text() -> Table:
+    """Return the keys and what they do, as a two-column table."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold #f39c12", no_wrap=True)
     table.add_column()
@@ -41,6 +42,7 @@ def help_text() -> Table:
 
 
 def legend_text() -> Text:
+    """Return a short guide to reading the graph and the numbers."""
     text = Text()
     text.append("Graph: ", style="bold")
     text.append("the internet on the left, datastores and external systems on the right, calls as arrows. "
@@ -54,6 +56,8 @@ def legend_text() -> Text:
 
 
 class HelpScreen(ModalScreen[None]):
+    """Keys and a reading guide for the views; Escape, q or ? closes it."""
+
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:

@@ -38,7 +38,7 @@ class Title:
 
 
 class LabScreen(Screen[None]):
-    """Hosts every view of a loaded scenario and fits them to the window size."""
+    """Screen with every view of a loaded scenario, fitted to the window size."""
 
     class Ready(Message):
         """The screen is composed, so the app can fill it and start the first run."""

@@ -13,7 +13,7 @@ import lab
 
 
 class ProblemsScreen(Screen[None]):
-    """Lists every validation problem with its file, line and column."""
+    """Screen that lists every validation problem with its file, line and column."""
 
     BINDINGS = [Binding("q,escape", "app.quit", "Quit")]
 

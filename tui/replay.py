@@ -41,7 +41,7 @@ def describe(event: lab.Event) -> Text:
 
 
 class ReplayPane(Vertical):
-    """Steps through a trial's events; step 0 is the start, step k the state after k events."""
+    """Step-by-step view of a trial's events; step 0 is the start, step k the state after k events."""
 
     def __init__(self, scenario: lab.Scenario, model: GraphModel, id: str | None = None) -> None:
         super().__init__(id=id)

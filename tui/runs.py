@@ -112,7 +112,7 @@ def check_exercise(exercise: Exercise, run: PostureRun) -> ExerciseCheck:
 
 
 class Runner:
-    """Runs simulations of one scenario and keeps the most recent results.
+    """Simulation runner for one scenario that keeps the most recent results.
 
     Trials are deterministic in (posture, attacker, trials, seed), so a cached
     run is the same as a fresh one. The cache is shared between worker
