@@ -267,10 +267,3 @@ def tui(file: str | None) -> None:
     from tui.app import run_app
 
     run_app(file)
-
-
-def bundled_scenario(name: str) -> Path:
-    """Return the path of a scenario shipped with the lab, such as `online-boutique`."""
-    from importlib.resources import files
-
-    return Path(str(files("lab") / "scenarios" / f"{name}.yaml"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib.resources import files
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path as FilePath
@@ -52,6 +53,11 @@ def load_scenario(path: str | FilePath) -> Scenario:
     except OSError as exc:
         raise ScenarioError([Problem(file, 0, 0, "", f"cannot read the file: {exc.strerror}")]) from None
     return parse_scenario(raw, file)
+
+
+def bundled_scenario(name: str) -> FilePath:
+    """Return the path of a scenario shipped with the lab, such as `online-boutique`."""
+    return FilePath(str(files("lab") / "scenarios" / f"{name}.yaml"))
 
 
 def parse_scenario(raw: bytes, file: str = "<scenario>") -> Scenario:

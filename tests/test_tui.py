@@ -425,7 +425,7 @@ async def test_clicking_slider_moves_replay() -> None:
 
 
 def test_no_path_opens_bundled_scenario() -> None:
-    from lab.cli import bundled_scenario
+    from lab import bundled_scenario
 
     app = LabApp(None)
     assert app.path == str(bundled_scenario("online-boutique"))

@@ -396,9 +396,7 @@ class LabApp(App[None]):
 
 
 def _bundled_path() -> str:
-    from lab.cli import bundled_scenario
-
-    return str(bundled_scenario("online-boutique"))
+    return str(lab.bundled_scenario("online-boutique"))
 
 
 def run_app(path: str | None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -12,25 +11,19 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 import lab
-from lab import output
 from tui.runs import PostureRun, build_study
 
 DEFAULT_FOLDER = "./lab-export"
 
 
 def export_runs(scenario: lab.Scenario, runs: list[PostureRun], folder: Path) -> list[Path]:
-    """Write results.json, trials.csv and, when `lab.charts` provides them, PNG charts into `folder`.
+    """Write results.json, trials.csv and the PNG charts into `folder`.
 
     Raises:
         lab.LabError: the folder cannot be created or is a file.
     """
     study = build_study(scenario, runs)
-    written = output.write_study(study, folder)
-    charts = importlib.import_module("lab.charts")
-    write_charts = getattr(charts, "write_charts", None)
-    if write_charts is not None:
-        written += list(write_charts(study, folder))
-    return written
+    return lab.write_study(study, folder) + lab.write_charts(study, folder)
 
 
 class ExportScreen(ModalScreen[Path | None]):
