@@ -59,7 +59,7 @@ class Checkpoint:
         self._file: Any = None
 
     def exists(self) -> bool:
-        return self.path.exists()
+        return self.path.exists() or self.path.is_symlink()
 
     def load(self) -> dict[tuple[str, str], list[TrialResult]]:
         """Return the finished trials per (posture, attacker), after checking they belong to this study.
@@ -67,12 +67,18 @@ class Checkpoint:
         Raises:
             LabError: the checkpoint is of another scenario, seed or request.
         """
-        lines = self.path.read_bytes().split(b"\n")
+        try:
+            lines = self.path.read_bytes().split(b"\n")
+        except OSError as exc:
+            raise LabError(f"{self.path}: cannot read the checkpoint: {exc.strerror}") from None
         complete = lines[:-1]  # the last piece has no newline: empty, or a line cut short
         try:
             header = json.loads(complete[0]) if complete else None
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
             header = None
+        if not isinstance(header, dict) or header.get("version") != VERSION:
+            raise LabError(f"{self.path}: not a checkpoint this version of the lab can read; delete it to "
+                           "start again")
         if header != _header(self.study):
             raise LabError(f"{self.path}: the interrupted run was of another scenario file, seed, trial "
                            "count, postures or attackers; repeat its exact command with --resume, or delete "
@@ -91,21 +97,33 @@ class Checkpoint:
         return done
 
     def open(self, resume: bool) -> None:
-        if resume:
-            self._file = self.path.open("ab")
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("wb")
-        self._write(_header(self.study))
+        """Open the checkpoint to append to it, or start a new one.
+
+        Raises:
+            LabError: the checkpoint cannot be written.
+        """
+        try:
+            if resume:
+                self._file = self.path.open("ab")
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("wb")
+            self._write(_header(self.study))
+        except OSError as exc:
+            raise LabError(f"{self.path}: cannot write the checkpoint: {exc.strerror}; choose another "
+                           "--out") from None
 
     def append(self, posture: str, attacker: str, start: int, results: list[TrialResult]) -> None:
         self._write({"posture": posture, "attacker": attacker, "start": start,
                      "results": [_encode(r) for r in results]})
 
     def _write(self, document: dict[str, Any]) -> None:
-        self._file.write(json.dumps(document, sort_keys=True).encode() + b"\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        try:
+            self._file.write(json.dumps(document, sort_keys=True).encode() + b"\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            raise LabError(f"{self.path}: cannot write the checkpoint: {exc.strerror}") from None
 
     def close(self) -> None:
         if self._file is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ stdout = Console()
 stderr = Console(stderr=True)
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 
 class LabGroup(click.Group):
@@ -44,6 +46,11 @@ class LabGroup(click.Group):
         except LabError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_INVALID)
+        except BrokenPipeError:
+            # The reader of standard output went away (`lab ... | head`):
+            # stop printing quietly. Result files were written before printing.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
 
 
 @click.group(cls=LabGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -187,9 +194,9 @@ def run(file: str, posture: str, attacker: str | None, trials: int | None, seed:
         workers: int, out: str | None, resume: bool, charts: bool) -> None:
     """Simulate one posture and print its blast radius and objective metrics."""
     study, checkpoint = _run_study(file, [posture], attacker, trials, seed, workers, out, resume)
+    _write(study, out, charts, checkpoint)
     for name in study.attackers:
         stdout.print(study_table(study, name))
-    _write(study, out, charts, checkpoint)
 
 
 @main.command()
@@ -208,13 +215,13 @@ def compare(file: str, postures: str | None, attacker: str | None, trials: int |
     """Simulate several postures on the same random streams and compare them."""
     study, checkpoint = _run_study(file, _parse_postures(postures), attacker, trials, seed, workers, out,
                                    resume)
+    _write(study, out, charts, checkpoint)
     comparisons = study.comparisons()
     for name in study.attackers:
         stdout.print(study_table(study, name))
         for (who, baseline, other), differences in comparisons.items():
             if who == name:
                 stdout.print(comparison_table(who, baseline, other, differences))
-    _write(study, out, charts, checkpoint)
 
 
 @main.command()
@@ -224,9 +231,9 @@ def compare(file: str, postures: str | None, attacker: str | None, trials: int |
 def show(file: str, posture: str) -> None:
     """Print the scenario as a table and summarise its static attack graph."""
     scenario = _load(file)
+    chosen = scenario.posture(posture)
     _print_notes(scenario)
     stdout.print(scenario_table(scenario))
-    chosen = scenario.posture(posture)
     for attacker in scenario.attackers:
         static = static_graph(scenario, chosen, attacker)
         reached = sorted(static.reached - {attacker.entry.name})
@@ -242,7 +249,7 @@ def show(file: str, posture: str) -> None:
 
 
 @main.command()
-@click.option("--services", "-n", type=click.IntRange(2, 100_000), default=12, show_default=True,
+@click.option("--services", "-n", type=click.IntRange(2, 10_000), default=12, show_default=True,
               help="Number of services in the generated mesh.")
 @click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True,
               help="Seed; the same seed writes the same file.")

@@ -27,9 +27,16 @@ CSV_COLUMNS = (
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
+    """Write `data` to `path` through a temporary file in the same folder and a rename.
+
+    Raises:
+        LabError: the folder or the file cannot be written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
+    except OSError as exc:
+        raise LabError(f"{path}: cannot write the file: {exc.strerror}; choose another place") from None
     try:
         os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as file:
@@ -37,6 +44,9 @@ def write_atomic(path: Path, data: bytes) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise LabError(f"{path}: cannot write the file: {exc.strerror}; choose another place") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -27,7 +27,7 @@ def scenario_table(scenario: Scenario) -> Table:
                   f"{len(scenario.credentials)} credentials")
     for column in ("service", "kind", "zone", "node", "exposed", "data (sensitivity)", "vulnerabilities",
                    "calls out", "credentials held"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for service in scenario.services:
         out = [c.target for c in scenario.calls if c.source == service.name]
         held = [c.name for c in scenario.credentials if service.name in c.holders]
@@ -57,7 +57,7 @@ def _stats_rows(stats: PostureStats) -> list[tuple[str, str]]:
         ("compromised, mean / p95 / max (services)",
          f"{stats.compromised.mean:.2f} / {stats.compromised.p95:g} / {stats.compromised.max:g}"),
         ("data exfiltrated, mean (sensitivity points)", f"{stats.exposure_exfiltrated.mean:.2f}"),
-        ("P(objective exfiltrated or holder compromised)", _format(o.probability, True)),
+        ("P(objective exfiltrated)", _format(o.probability, True)),
         ("  time to objective, median / p95", f"{format_hours(o.median)} / {format_hours(o.p95)}"),
         ("P(objective touched via API)", _format(t.probability, True)),
         ("P(detected)", _format(d.probability, True)),
@@ -69,9 +69,9 @@ def study_table(study: Study, attacker: str) -> Table:
     a = study.scenario.attacker(attacker)
     table = Table(title=f"{study.scenario.name}: attacker {attacker} ({a.strategy.value}, entry {a.entry}, "
                   f"horizon {format_hours(a.horizon)}), {study.trials} trials, seed {study.seed}")
-    table.add_column("metric")
+    table.add_column("metric", overflow="fold")
     for posture in study.postures:
-        table.add_column(posture, justify="right")
+        table.add_column(posture, justify="right", overflow="fold")
     rows = [_stats_rows(study.stats[(p, attacker)]) for p in study.postures]
     for index, (label, _) in enumerate(rows[0]):
         table.add_row(label, *(r[index][1] for r in rows))
@@ -81,7 +81,7 @@ def study_table(study: Study, attacker: str) -> Table:
 def comparison_table(attacker: str, baseline: str, other: str, differences: list[Difference]) -> Table:
     table = Table(title=f"{other} vs {baseline}, attacker {attacker} (paired trials, 95% bootstrap CI)")
     for column in ("metric", baseline, other, "difference [95% CI]", "ratio [95% CI]"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
+        table.add_column(column, justify="left" if column == "metric" else "right", overflow="fold")
     for d in differences:
         probability = d.metric.endswith("probability")
         table.add_row(

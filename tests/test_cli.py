@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import json
 import subprocess
 import sys
@@ -80,7 +81,7 @@ def test_compare_writes_results_and_csv(runner, tmp_path):
 def test_compare_table_separates_touch_and_exfiltration(runner):
     result = runner.invoke(main, ["compare", TEACHING, "-n", "30"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "P(objective exfiltrated or holder compromised)" in result.output
+    assert "P(objective exfiltrated)" in result.output
     assert "P(objective touched via API)" in result.output
     assert "zero-trust vs implicit-trust" in result.output
     assert "95% bootstrap CI" in result.output
@@ -125,3 +126,54 @@ def test_module_entry_point_runs_as_a_process():
     completed = subprocess.run([sys.executable, "-m", "lab", "validate", TEACHING], capture_output=True, text=True)
     assert completed.returncode == 0
     assert "valid scenario 'teaching'" in completed.stdout
+
+
+def test_unwritable_output_folder_is_a_clear_error(runner, tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        result = runner.invoke(main, ["compare", BOUTIQUE, "-n", "5", "--out", str(folder)])
+    finally:
+        folder.chmod(0o700)
+    if os.geteuid() == 0:
+        pytest.skip("root may write into a read-only folder")
+    assert result.exit_code == 2
+    assert "cannot write the checkpoint" in result.output
+
+
+def test_checkpoint_that_is_a_folder_is_a_clear_error(runner, tmp_path):
+    (tmp_path / "checkpoint.jsonl").mkdir()
+    result = runner.invoke(main, ["compare", BOUTIQUE, "-n", "5", "--out", str(tmp_path), "--resume"])
+    assert result.exit_code == 2
+    assert f"error: {tmp_path / 'checkpoint.jsonl'}: cannot read the checkpoint: Is a directory" in result.output
+
+
+def test_garbage_checkpoint_is_reported_as_unreadable(runner, tmp_path):
+    (tmp_path / "checkpoint.jsonl").write_text("not json\n")
+    result = runner.invoke(main, ["compare", BOUTIQUE, "-n", "5", "--out", str(tmp_path), "--resume"])
+    assert result.exit_code == 2
+    assert "not a checkpoint this version of the lab can read; delete it to start again" in result.output
+
+
+def test_generate_into_missing_folder_is_a_clear_error(runner):
+    result = runner.invoke(main, ["generate", "--services", "5", "--out", "/proc/no-such-folder/mesh.yaml"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: /proc/no-such-folder/mesh.yaml: cannot write the file:")
+
+
+def test_results_are_written_before_a_closed_pipe(tmp_path):
+    out = tmp_path / "piped"
+    process = subprocess.Popen(
+        f"'{sys.executable}' -m lab compare '{BOUTIQUE}' -n 50 --no-charts --out '{out}' | head -c 10",
+        shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, stderr = process.communicate(timeout=120)
+    assert b"Traceback" not in stderr
+    assert (out / "results.json").exists()
+    assert not (out / "checkpoint.jsonl").exists()
+
+
+def test_show_rejects_unknown_posture_before_printing(runner):
+    result = runner.invoke(main, ["show", BOUTIQUE, "--posture", "nope"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: unknown posture 'nope'")
