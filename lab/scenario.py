@@ -260,6 +260,10 @@ class _References:
                 self.add(("attackers", i, "entry", "credential"), f"unknown credential {entry.credential!r}",
                          suggest(entry.credential, self.credentials))
             for j, asset in enumerate(attacker.objective):
+                if asset in attacker.objective[:j]:
+                    self.add(("attackers", i, "objective", j), f"{asset!r} is listed twice",
+                             "list each objective asset once")
+                    continue
                 if asset not in self.assets:
                     hint = suggest(asset, self.assets)
                     if not hint and asset in self.services:

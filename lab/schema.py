@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
 
 from lab.durations import MAX_HOURS, Distribution, DistKind, parse_duration
+from lab.validation import describe
 
 # Names follow Kubernetes DNS labels: lower case, so no two names differ only
 # by case or by look-alike Unicode letters.
@@ -63,13 +64,12 @@ class DistributionSpec(Strict):
     @model_validator(mode="after")
     def _check_parameters(self) -> DistributionSpec:
         wanted = {"fixed": "value", "exponential": "mean", "lognormal": "median"}[self.dist]
+        article = "an" if self.dist == "exponential" else "a"
         for name in ("mean", "median", "value"):
-            given = getattr(self, name)
-            article = "an" if self.dist == "exponential" else "a"
-            if name == wanted and given is None:
-                raise ValueError(f"{article} {self.dist} distribution needs '{wanted}'")
-            if name != wanted and given is not None:
+            if name != wanted and getattr(self, name) is not None:
                 raise ValueError(f"{article} {self.dist} distribution takes '{wanted}', not '{name}'")
+        if getattr(self, wanted) is None:
+            raise ValueError(f"{article} {self.dist} distribution needs '{wanted}'")
         hours = parse_hours(getattr(self, wanted))
         if self.dist != "fixed" and hours <= 0:
             raise ValueError(f"'{wanted}' must be greater than zero")
@@ -246,6 +246,9 @@ class ObservabilitySpec(ControlSpec):
 def _control_shorthand(value: object) -> object:
     if isinstance(value, bool):
         return {"enabled": value}
+    if isinstance(value, (str, int, float, list)):
+        raise ValueError(f"expected true, false or a mapping of parameters such as {{enabled: true}}, "
+                         f"got {describe(value)}")
     return value
 
 
@@ -342,7 +345,8 @@ class ExerciseSpec(Strict):
     attacker: Name | None = None
     goal: GoalSpec
     budget: Annotated[float, Field(ge=0)]
-    costs: dict[str, Annotated[float, Field(ge=0)]]
+    costs: Annotated[dict[str, Annotated[float, Field(ge=0)]],
+                     Field(json_schema_extra={"propertyNames": {"enum": list(CONTROL_NAMES)}})]
 
 
 class ScenarioSpec(Strict):

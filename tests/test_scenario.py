@@ -87,3 +87,23 @@ def test_json_schema_accepts_shorthands():
     attacker = scenario_json_schema()["$defs"]["AttackerSpec"]["properties"]["entry"]
     assert {"enum": ["internet", "insider"]} in attacker["anyOf"]
     assert '"type": "boolean"' in text
+
+
+def test_control_value_must_be_boolean_or_mapping():
+    document = copy.deepcopy(BASE)
+    document["postures"] = [{"name": "p", "controls": {"authz": "yes"}}]
+    assert problems(document) == [
+        "postures[0].controls.authz: expected true, false or a mapping of parameters such as {enabled: true}, "
+        "got string 'yes'"]
+
+
+def test_objective_listed_twice_is_reported():
+    document = copy.deepcopy(BASE)
+    document["attackers"][0]["objective"] = ["rows", "rows"]
+    assert problems(document) == ["attackers[0].objective[1]: 'rows' is listed twice (list each objective asset once)"]
+
+
+def test_schema_lists_the_controls_an_exercise_may_cost():
+    costs = scenario_json_schema()["$defs"]["ExerciseSpec"]["properties"]["costs"]
+    assert costs["propertyNames"]["enum"][0] == "mtls"
+    assert len(costs["propertyNames"]["enum"]) == 10
