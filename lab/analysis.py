@@ -12,6 +12,13 @@ from lab.engine.trial import TrialResult
 from lab.model import Scenario
 
 BOOTSTRAP_RESAMPLES = 2000
+# The p95 is an observed value (the smallest with at least 95% of trials at
+# or below it), so a count of services stays a whole number.
+P95_METHOD = "inverted_cdf"
+
+
+def _p95(values: np.ndarray) -> float:
+    return float(np.percentile(values, 95, method=P95_METHOD))
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +31,7 @@ class Summary:
     @classmethod
     def of(cls, values: Sequence[float]) -> Summary:
         array = np.asarray(values, dtype=float)
-        return cls(float(array.mean()), float(np.median(array)), float(np.percentile(array, 95)),
+        return cls(float(array.mean()), float(np.median(array)), _p95(array),
                    float(array.max()))
 
 
@@ -41,7 +48,7 @@ class TimeSummary:
         finite = [t for t in times if math.isfinite(t)]
         if not finite:
             return cls(0.0, math.inf, math.inf)
-        return cls(len(finite) / len(times), float(np.median(finite)), float(np.percentile(finite, 95)))
+        return cls(len(finite) / len(times), float(np.median(finite)), _p95(np.asarray(finite, dtype=float)))
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,7 @@ def _column(stats: PostureStats, column: str) -> np.ndarray:
 
 def _statistic(values: np.ndarray, statistic: str) -> np.ndarray:
     if statistic == "p95":
-        return np.percentile(values, 95, axis=-1)
+        return np.percentile(values, 95, axis=-1, method=P95_METHOD)
     return values.mean(axis=-1)
 
 

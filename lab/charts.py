@@ -119,7 +119,7 @@ def blast_radius_figure(study: Study, attacker: str) -> Figure:
     ax.set_xlabel(xlabel)
     ax.set_ylabel("fraction of trials")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="best")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     heading = f"Blast radius per trial ({study.trials} trials per posture)"
     ax.set_title(_title(heading, study.scenario.name, attacker, study.postures))
     return figure
@@ -287,9 +287,13 @@ def safe_file_part(name: str) -> str:
 
 
 def representative_trial(stats: PostureStats) -> int:
-    """Return the index of the first trial whose blast radius is nearest the median."""
-    median = stats.blast_radius.median
-    return min(stats.rows, key=lambda row: (abs(row.blast_radius - median), row.index)).index
+    """Return the index of the first trial whose blast radius is nearest the 95th percentile.
+
+    A bad but not extreme trial shows what a posture lets through; the
+    median trial is often an attack that failed at the first step.
+    """
+    p95 = stats.blast_radius.p95
+    return min(stats.rows, key=lambda row: (abs(row.blast_radius - p95), row.index)).index
 
 
 def _write_png(figure: Figure, path: Path) -> None:
@@ -312,7 +316,7 @@ def write_charts(study: Study, out: Path) -> list[Path]:
     Per attacker: `blast-radius_<attacker>.png` and `objective-cdf_<attacker>.png`,
     and per posture `service-graph_<attacker>_<posture>.png` and
     `timeline_<attacker>_<posture>.png`. The timeline re-runs the trial whose
-    blast radius is nearest the median.
+    blast radius is nearest the 95th percentile.
     """
     out = Path(out)
     written: list[Path] = []
