@@ -200,7 +200,8 @@ class LabApp(App[None]):
         progress = None
         if self.running:
             progress = min(self._run_done / max(self._run_total, 1), 1.0)
-        posture = self.preset or f"custom ({len(self.posture.enabled)} controls)"
+        count = len(self.posture.enabled)
+        posture = self.preset or f"custom ({count} control{'' if count == 1 else 's'})"
         self.main.show_title(Title(self.loaded.name, self.attacker, posture, self.trials, self.seed, progress))
 
     # Graph selection and details

@@ -44,7 +44,7 @@ class PosturePanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="posture-name")
         if self.scenario.exercise is not None:
-            yield Static(Text(f"{'':6}{'control':<{NAME_WIDTH - 2}}cost", style="dim"), id="controls-header")
+            yield Static(Text(f"{'':10}{'control':<{NAME_WIDTH - 2}}cost", style="dim"), id="controls-header")
         yield SelectionList[lab.Control](*self._selections(frozenset()), id="controls", compact=True)
         yield Static("", id="control-help")
         presets = [(self._preset_label(name), name) for name in self.scenario.postures]
@@ -58,6 +58,8 @@ class PosturePanel(Vertical):
         for key, control in zip(fmt.CONTROL_KEYS, lab.Control, strict=True):
             prompt = Text()
             prompt.append(f"{key} ", style="dim")
+            # The state in words as well as in colour, for monochrome and colour-blind viewers.
+            prompt.append("on  " if control in enabled else "off ", style="bold" if control in enabled else "dim")
             prompt.append(fmt.CONTROL_NAMES[control].ljust(NAME_WIDTH))
             if exercise is not None:
                 price = exercise.costs.get(control.value, 0.0)
@@ -73,12 +75,11 @@ class PosturePanel(Vertical):
         """Reflect a posture in the switches without sending toggle messages."""
         controls = self.query_one("#controls", SelectionList)
         self._syncing = True
-        with controls.prevent(SelectionList.SelectedChanged):
-            for control in lab.Control:
-                if control in posture.enabled:
-                    controls.select(control)
-                else:
-                    controls.deselect(control)
+        with controls.prevent(SelectionList.SelectedChanged, SelectionList.SelectionHighlighted):
+            highlighted = controls.highlighted
+            controls.clear_options()
+            controls.add_options(self._selections(posture.enabled))
+            controls.highlighted = highlighted
         select = self.query_one("#preset", Select)
         with select.prevent(Select.Changed):
             select.value = preset if preset is not None else Select.NULL
