@@ -100,8 +100,9 @@ def _with_shorthands(node: Any) -> Any:
     """Let the schema accept the short forms the loader accepts (`entry: internet`, `mtls: true`, `30m`)."""
     if isinstance(node, dict):
         reference = node.get("$ref")
-        if reference in _SHORTHANDS and len(node) == 1:
-            return {"anyOf": [_SHORTHANDS[reference], node]}
+        if reference in _SHORTHANDS:
+            others = {key: value for key, value in node.items() if key not in ("$ref", "default")}
+            return {"anyOf": [_SHORTHANDS[reference], {"$ref": reference}], **others}
         return {key: _with_shorthands(value) for key, value in node.items()}
     if isinstance(node, list):
         return [_with_shorthands(item) for item in node]

@@ -246,7 +246,7 @@ class ObservabilitySpec(ControlSpec):
 def _control_shorthand(value: object) -> object:
     if isinstance(value, bool):
         return {"enabled": value}
-    if isinstance(value, (str, int, float, list)):
+    if value is None or isinstance(value, (str, int, float, list)):
         raise ValueError(f"expected true, false or a mapping of parameters such as {{enabled: true}}, "
                          f"got {describe(value)}")
     return value
@@ -257,16 +257,16 @@ def _control(spec: type[ControlSpec]) -> object:
 
 
 class ControlsSpec(Strict):
-    mtls: _control(ControlSpec) | None = None  # type: ignore[valid-type]
-    authz: _control(ControlSpec) | None = None  # type: ignore[valid-type]
-    network_policy: _control(ControlSpec) | None = None  # type: ignore[valid-type]
-    least_privilege: _control(ControlSpec) | None = None  # type: ignore[valid-type]
-    secrets_manager: _control(SecretsManagerSpec) | None = None  # type: ignore[valid-type]
-    gateway: _control(GatewaySpec) | None = None  # type: ignore[valid-type]
-    runtime_hardening: _control(RuntimeHardeningSpec) | None = None  # type: ignore[valid-type]
-    api_inventory: _control(ControlSpec) | None = None  # type: ignore[valid-type]
-    per_service_identity: _control(ControlSpec) | None = None  # type: ignore[valid-type]
-    observability: _control(ObservabilitySpec) | None = None  # type: ignore[valid-type]
+    mtls: _control(ControlSpec) = None  # type: ignore[valid-type, assignment]
+    authz: _control(ControlSpec) = None  # type: ignore[valid-type, assignment]
+    network_policy: _control(ControlSpec) = None  # type: ignore[valid-type, assignment]
+    least_privilege: _control(ControlSpec) = None  # type: ignore[valid-type, assignment]
+    secrets_manager: _control(SecretsManagerSpec) = None  # type: ignore[valid-type, assignment]
+    gateway: _control(GatewaySpec) = None  # type: ignore[valid-type, assignment]
+    runtime_hardening: _control(RuntimeHardeningSpec) = None  # type: ignore[valid-type, assignment]
+    api_inventory: _control(ControlSpec) = None  # type: ignore[valid-type, assignment]
+    per_service_identity: _control(ControlSpec) = None  # type: ignore[valid-type, assignment]
+    observability: _control(ObservabilitySpec) = None  # type: ignore[valid-type, assignment]
 
 
 class PostureSpec(Strict):

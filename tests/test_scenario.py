@@ -83,10 +83,19 @@ def test_posture_bases_resolve_in_any_order():
 
 
 def test_json_schema_accepts_shorthands():
-    text = json.dumps(scenario_json_schema())
-    attacker = scenario_json_schema()["$defs"]["AttackerSpec"]["properties"]["entry"]
-    assert {"enum": ["internet", "insider"]} in attacker["anyOf"]
-    assert '"type": "boolean"' in text
+    definitions = scenario_json_schema()["$defs"]
+    assert {"enum": ["internet", "insider"]} in definitions["AttackerSpec"]["properties"]["entry"]["anyOf"]
+    assert {"type": "boolean"} in definitions["ControlsSpec"]["properties"]["mtls"]["anyOf"]
+    assert {"type": "boolean"} in definitions["ControlsSpec"]["properties"]["observability"]["anyOf"]
+    assert json.dumps(definitions).count('"type": "boolean"') >= 10
+
+
+def test_null_control_is_rejected():
+    document = copy.deepcopy(BASE)
+    document["postures"] = [{"name": "p", "controls": {"mtls": None}}]
+    assert problems(document) == [
+        "postures[0].controls.mtls: expected true, false or a mapping of parameters such as {enabled: true}, "
+        "got null"]
 
 
 def test_control_value_must_be_boolean_or_mapping():
