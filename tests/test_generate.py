@@ -209,9 +209,14 @@ def test_negative_seed_rejected() -> None:
 
 
 def test_mesh_over_loader_limit_rejected() -> None:
+    with pytest.raises(LabError, match="more than the 200,000"):
+        generate_scenario_yaml(20000, 1)
+
+
+def test_cli_rejects_mesh_over_its_range() -> None:
     result = CliRunner().invoke(main, ["generate", "--services", "20000", "--seed", "1"])
     assert result.exit_code == 2
-    assert "more than the 200,000" in result.output
+    assert "20000 is not in the range 2<=x<=10000" in result.output
 
 
 # YAML writer
