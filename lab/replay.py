@@ -11,7 +11,7 @@ from lab.model import Entry, Scenario
 
 @dataclass
 class ReplayState:
-    """What the attacker holds after some prefix of a timeline; values are hours."""
+    """Attacker gains after some prefix of a timeline; values are hours."""
 
     compromised: dict[str, float] = field(default_factory=dict)
     accessed: dict[str, float] = field(default_factory=dict)

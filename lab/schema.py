@@ -282,7 +282,7 @@ class Strategy(StrEnum):
 
 
 class EntrySpec(Strict):
-    """Where the attacker starts: exactly one of the four fields."""
+    """Attacker entry point: exactly one of the four fields."""
 
     internet: StrictBool | None = None
     insider: StrictBool | None = None
@@ -332,7 +332,7 @@ class SimulationSpec(Strict):
 
 
 class GoalSpec(Strict):
-    """What an exercise asks for; every given limit must hold."""
+    """Exercise goal: every limit that is set must hold."""
 
     max_blast_radius_p95: Annotated[float, Field(ge=0)] | None = None
     max_objective_probability: Probability | None = None

@@ -59,7 +59,7 @@ def run_study(study: Study, workers: int = 1, progress: Progress | None = None,
               done: dict[tuple[str, str], list[TrialResult]] | None = None) -> Study:
     """Simulate every posture against every attacker and aggregate the results.
 
-    `done` holds trials finished earlier (from a checkpoint), which are kept
+    `done` contains trials finished earlier (from a checkpoint), which are kept
     and not run again; `on_chunk(posture, attacker, results)` is called for
     each newly finished chunk, in trial order.
     """

@@ -47,7 +47,7 @@ def run(scenario: Scenario, controls: tuple[Control, ...] = (), attacker: str | 
 
 
 def watchful(response_delay: float = 0.0) -> Parameters:
-    """Observability that sees every action at once and responds after `response_delay` hours."""
+    """Return observability that detects every action at once and responds after `response_delay` hours."""
     return replace(SILENT, detect=1.0, detect_denied=1.0, detection_delay=fixed(0.0),
                    response_delay=fixed(response_delay))
 

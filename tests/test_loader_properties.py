@@ -61,7 +61,8 @@ def load(raw: bytes) -> Scenario | None:
         assert error.problems
         for problem in error.problems:
             assert problem.message
-            assert problem.line >= 0 and problem.column >= 0
+            assert problem.line >= 0
+            assert problem.column >= 0
         return None
 
 

@@ -1,7 +1,7 @@
 """Counter-based random numbers: each draw is a hash of (seed, trial, action key).
 
 Keying draws by action rather than by call order gives common random
-numbers across postures: trial i of every posture sees the same uniforms for
+numbers across postures: trial i of every posture draws the same uniforms for
 the same action, so paired differences have tight confidence intervals, and
 results do not depend on the order or process in which trials run.
 """

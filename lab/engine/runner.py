@@ -26,7 +26,7 @@ CHUNK = 50
 
 @dataclass(frozen=True, slots=True)
 class RunRequest:
-    """What to simulate: a posture and an attacker of a scenario, over trials [start, stop)."""
+    """Simulation request: a posture and an attacker of a scenario, over trials [start, stop)."""
 
     scenario: Scenario
     posture: Posture

@@ -81,9 +81,9 @@ def build_static_graph(world: World) -> StaticGraph:
         seen.add((action.key, action.source))
         source = ENTRY if action.source in (INTERNET, INSIDER) else f"service:{action.source}"
         if action.credential is not None:
-            # The credential is the step that matters; any foothold that
-            # reaches the target can use it, so paths go through the
-            # credential node rather than through one chosen origin.
+            # The credential is the step that matters, because any foothold
+            # that reaches the target can use it. Paths therefore go through
+            # the credential node rather than through one chosen origin.
             source = f"credential:{action.credential}"
         if action.effect is Effect.COMPROMISE:
             gain_service(action.target, source, action)
@@ -137,7 +137,7 @@ def _distances(world: World, graph: nx.DiGraph) -> dict[str, float]:
     """Expected hours from each action's result to the nearest objective asset.
 
     Used by the targeted attacker as its plan. Credential use needs a
-    foothold as well as the credential; the distance ignores that condition,
+    foothold as well as the credential. The distance ignores that condition,
     so it is optimistic, and the attacker re-plans after every action.
     """
     targets = [f"asset:{name}" for name in world.attacker.objective if graph.has_node(f"asset:{name}")]

@@ -23,7 +23,7 @@ from lab.techniques import ATTACK_IDS, Technique
 
 @dataclass
 class TrialResult:
-    """What one trial ended with. Times are hours; `math.inf` means never."""
+    """Final state of one trial. Times are hours, and `math.inf` means never."""
 
     index: int
     entry: str | None
@@ -138,7 +138,7 @@ class Trial:
 
         The expected cost of an action is its expected duration over its
         success probability plus the static distance from its result to the
-        objective. The attacker knows the architecture, so when no open
+        objective. The attacker has full knowledge of the architecture, so when no open
         action leads to the objective it stops.
         """
         if self.objective <= set(self.result.exfiltrated):

@@ -38,7 +38,7 @@ ESCAPE_TIME = exponential(24.0)
 # A denied request fails within seconds.
 DENIED_TIME = fixed(1 / 60)
 
-# How visible each technique is to monitoring, as a factor on the posture's
+# Visibility of each technique to monitoring: a factor on the posture's
 # detection probability. Assumptions: calls along declared edges look like
 # normal traffic, reading local files and sniffing are quiet, secrets-manager
 # reads are audited.
